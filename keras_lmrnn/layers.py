@@ -1,0 +1,453 @@
+"""The leaky masked recurrent cell and its RNN layer."""
+
+import math
+
+import numpy as np
+from keras import activations, initializers, layers, ops, random, regularizers
+from keras import saving
+
+from keras_lmrnn import masks as masks_lib
+from keras_lmrnn.constraints import MaskConstraint
+from keras_lmrnn.validation import check_bool, check_int, check_number
+
+# `mask` value recorded in the config of a layer built from an explicit array:
+# the array itself is a weight (`recurrent_mask`), restored with the weights.
+STORED_MASK = "stored"
+
+
+@saving.register_keras_serializable(package="keras_lmrnn")
+class LMRNNCell(layers.Layer):
+    """One time step of a leaky, masked (locality-constrained) RNN.
+
+    Computes, with units on a `rows x cols` sheet and `W` zero outside the
+    mask:
+
+        h[t+1] = (1 - alpha) * h[t] + alpha * f(W h[t] + U x[t] + b + noise)
+
+    The mask lives in the weights, not in the step: the recurrent kernel is
+    masked when initialised and a `MaskConstraint` zeroes the masked entries
+    again after every optimizer update.
+
+    Recurrent initialisation (the default, `recurrent_initializer=None`):
+    each allowed weight into unit `i` is drawn from
+    `U(-a_i, a_i)` with `a_i = recurrent_gain * sqrt(3 / k_i)`, where `k_i` is
+    the in-degree of unit `i` under the mask. Every row of `W` then has the
+    same total variance `recurrent_gain**2`, so the bulk of W's spectrum has
+    radius about `recurrent_gain` whatever `d` is (for a dense RNN as for a
+    sparse one), and even the autapse pool (`d=0`, `k_i = 1`) starts with
+    self-weights bounded by `recurrent_gain * sqrt(3)` (< 1 by default).
+    Any other Keras initializer may be given; its draw is then masked.
+
+    Args:
+        n: number of units, an integer >= 1.
+        d: locality radius in lattice units (a number >= 0), required by the
+            "locality" and "random" masks; must be None for "dense" and
+            array masks. `d=0` is a pool of autapses.
+        sheet_shape: `(rows, cols)` with `rows * cols == n`; default: the
+            square sheet (then `n` must be a perfect square).
+        periodic: whether distances wrap around the sheet (a torus, the
+            paper's setting; default True).
+        mask: "locality" (default), "random" (each unit gets as many random
+            sources as it has under the locality mask of the same `d`,
+            drawn with `mask_seed`), "dense", or a boolean numpy array of
+            shape (n, n) in (post, pre) convention (`mask[i, j]`: unit j
+            may drive unit i).
+        mask_seed: integer seed of the "random" mask (default 0); kept
+            apart from `seed` so that weight seeds do not change topology.
+        alpha: leak rate dt/tau in (0, 1] (default 0.2).
+        activation: the nonlinearity f (default "relu").
+        use_bias: whether to add `b` (default True).
+        recurrent_noise: standard deviation of the Gaussian noise added to
+            the pre-activation at every step during training (default 0).
+        kernel_initializer: initializer of the input kernel U
+            (default "glorot_uniform").
+        recurrent_initializer: None (default, the in-degree scaled uniform
+            draw above) or any Keras initializer.
+        recurrent_gain: gain of the default recurrent initialisation
+            (default 0.5).
+        bias_initializer: initializer of b (default "zeros").
+        kernel_regularizer, recurrent_regularizer, bias_regularizer:
+            optional Keras regularizers (e.g. `keras.regularizers.L1(1e-4)`
+            on the recurrent kernel for the paper's L1 comparison model).
+        seed: optional integer seed of the initial weights and the noise.
+
+    Call arguments:
+        inputs: a (batch, features) tensor.
+        states: a list holding the (batch, n) state.
+        training: whether noise is added.
+
+    Example:
+
+    >>> import numpy as np, keras
+    >>> cell = LMRNNCell(n=16, d=1)
+    >>> rnn = keras.layers.RNN(cell, return_sequences=True)
+    >>> rnn(np.zeros((2, 5, 3), "float32")).shape
+    (2, 5, 16)
+    """
+
+    def __init__(
+        self,
+        n,
+        d=None,
+        sheet_shape=None,
+        periodic=True,
+        mask="locality",
+        mask_seed=0,
+        alpha=0.2,
+        activation="relu",
+        use_bias=True,
+        recurrent_noise=0.0,
+        kernel_initializer="glorot_uniform",
+        recurrent_initializer=None,
+        recurrent_gain=0.5,
+        bias_initializer="zeros",
+        kernel_regularizer=None,
+        recurrent_regularizer=None,
+        bias_regularizer=None,
+        seed=None,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        self.n = check_int("n", n, 1)
+        self.periodic = check_bool("periodic", periodic)
+        self.mask_seed = check_int("mask_seed", mask_seed, 0)
+        needs_sheet = isinstance(mask, str) and mask in ("locality", "random")
+        if needs_sheet or sheet_shape is not None or math.isqrt(n) ** 2 == n:
+            self.sheet_shape = masks_lib.sheet_shape(self.n, sheet_shape)
+        else:
+            self.sheet_shape = None  # a dense or explicit mask needs no sheet
+        self.d = d
+        self.mask, self._mask_array = self._resolve_mask(mask, d)
+        self.alpha = check_number("alpha", alpha, 0, 1, open_below=True)
+        self.activation = activations.get(activation)
+        self.use_bias = check_bool("use_bias", use_bias)
+        self.recurrent_noise = check_number(
+            "recurrent_noise", recurrent_noise, 0
+        )
+        self.recurrent_gain = check_number("recurrent_gain", recurrent_gain, 0)
+        if seed is not None:
+            seed = check_int("seed", seed, 0)
+        self.seed = seed
+        self.kernel_initializer = _seeded(
+            initializers.get(kernel_initializer), seed, 0
+        )
+        self.recurrent_initializer = (
+            None
+            if recurrent_initializer is None
+            else _seeded(initializers.get(recurrent_initializer), seed, 1)
+        )
+        self.bias_initializer = initializers.get(bias_initializer)
+        self.kernel_regularizer = regularizers.get(kernel_regularizer)
+        self.recurrent_regularizer = regularizers.get(recurrent_regularizer)
+        self.bias_regularizer = regularizers.get(bias_regularizer)
+        self.seed_generator = random.SeedGenerator(
+            None if seed is None else seed + 2
+        )
+        self.state_size = self.n
+        self.output_size = self.n
+        # Set by `LMRNN`, which feeds the cell U x + b (+ noise) computed for
+        # the whole sequence at once instead of raw inputs.
+        self._inputs_are_drive = False
+
+    def _resolve_mask(self, mask, d):
+        if isinstance(mask, np.ndarray):
+            if d is not None:
+                raise ValueError(
+                    "Invalid value for argument `d`: an explicit mask array "
+                    f"has no locality radius; pass d=None. Received: d={d!r}"
+                )
+            return STORED_MASK, masks_lib.check_mask(mask, self.n)
+        if not isinstance(mask, str) or mask not in (
+            *masks_lib.MASK_KINDS,
+            STORED_MASK,
+        ):
+            if not isinstance(mask, str):
+                masks_lib.check_mask(mask)  # raises a TypeError
+            raise ValueError(
+                "Invalid value for argument `mask`: expected one of "
+                f"{masks_lib.MASK_KINDS} or a boolean (n, n) array. "
+                f"Received: mask={mask!r}"
+            )
+        if mask in ("dense", STORED_MASK):
+            if d is not None:
+                raise ValueError(
+                    f"Invalid value for argument `d`: mask={mask!r} has no "
+                    f"locality radius; pass d=None. Received: d={d!r}"
+                )
+            # A stored mask is restored with the weights; until then the
+            # layer is dense.
+            return mask, masks_lib.dense_mask(self.n)
+        if d is None:
+            raise ValueError(
+                f"Invalid value for argument `d`: mask={mask!r} needs a "
+                "locality radius d >= 0. Received: d=None"
+            )
+        check_number("d", d, 0)
+        return mask, masks_lib.build_mask(
+            mask, self.n, self.sheet_shape, d, self.periodic, self.mask_seed
+        )
+
+    @property
+    def mask_array(self):
+        """The (post, pre) boolean mask as given or built (a numpy copy)."""
+        return self._mask_array.copy()
+
+    def build(self, input_shape):
+        self._recurrent_constraint = MaskConstraint(self._mask_array.T)
+        if self.mask == STORED_MASK:
+            # An explicit mask is not rebuilt from arguments: keep it as a
+            # (non-trainable) weight so that it is saved with the others.
+            self.recurrent_mask = self.add_weight(
+                shape=(self.n, self.n),
+                name="recurrent_mask",
+                initializer=lambda shape, dtype=None: ops.convert_to_tensor(
+                    self._mask_array.T, dtype="uint8"
+                ),
+                dtype="uint8",
+                trainable=False,
+            )
+        self.kernel = self.add_weight(
+            shape=(input_shape[-1], self.n),
+            name="kernel",
+            initializer=self.kernel_initializer,
+            regularizer=self.kernel_regularizer,
+        )
+        self.recurrent_kernel = self.add_weight(
+            shape=(self.n, self.n),
+            name="recurrent_kernel",
+            initializer=self._initial_recurrent_kernel,
+            regularizer=self.recurrent_regularizer,
+            constraint=self._recurrent_constraint,
+        )
+        if self.use_bias:
+            self.bias = self.add_weight(
+                shape=(self.n,),
+                name="bias",
+                initializer=self.bias_initializer,
+                regularizer=self.bias_regularizer,
+            )
+        else:
+            self.bias = None
+
+    def load_own_variables(self, store):
+        super().load_own_variables(store)
+        if self.mask == STORED_MASK:
+            self._set_mask(ops.convert_to_numpy(self.recurrent_mask).T > 0)
+
+    def _set_mask(self, mask):
+        self._mask_array = mask
+        self._recurrent_constraint.mask = mask.T
+        self._recurrent_constraint._cached.clear()
+
+    def _initial_recurrent_kernel(self, shape, dtype=None):
+        kernel_mask = self._mask_array.T
+        if self.recurrent_initializer is not None:
+            values = self.recurrent_initializer(shape, dtype=dtype)
+        else:
+            in_degree = np.maximum(kernel_mask.sum(axis=0), 1)
+            limit = self.recurrent_gain * np.sqrt(3.0 / in_degree)
+            seed = None if self.seed is None else self.seed + 1
+            values = random.uniform(
+                shape, minval=-1.0, maxval=1.0, dtype=dtype, seed=seed
+            ) * ops.convert_to_tensor(limit, dtype=dtype)
+        return ops.multiply(values, ops.convert_to_tensor(kernel_mask, dtype))
+
+    def input_drive(self, inputs, training=False):
+        """U x + b (+ noise while training), for one step or a sequence."""
+        drive = ops.matmul(inputs, self.kernel)
+        if self.bias is not None:
+            drive = ops.add(drive, self.bias)
+        if training and self.recurrent_noise > 0:
+            drive = ops.add(
+                drive,
+                random.normal(
+                    ops.shape(drive),
+                    stddev=self.recurrent_noise,
+                    dtype=drive.dtype,
+                    seed=self.seed_generator,
+                ),
+            )
+        return drive
+
+    def call(self, inputs, states, training=False):
+        h = states[0] if isinstance(states, (list, tuple)) else states
+        drive = (
+            inputs
+            if self._inputs_are_drive
+            else self.input_drive(inputs, training)
+        )
+        pre = ops.add(drive, ops.matmul(h, self.recurrent_kernel))
+        h_new = ops.add(h, self.alpha * (self.activation(pre) - h))
+        new_state = [h_new] if isinstance(states, (list, tuple)) else h_new
+        return h_new, new_state
+
+    def get_initial_state(self, batch_size=None):
+        return [ops.zeros((batch_size, self.n), dtype=self.compute_dtype)]
+
+    def get_config(self):
+        config = {
+            "n": self.n,
+            "d": self.d,
+            "sheet_shape": (
+                None if self.sheet_shape is None else list(self.sheet_shape)
+            ),
+            "periodic": self.periodic,
+            "mask": self.mask,
+            "mask_seed": self.mask_seed,
+            "alpha": self.alpha,
+            "activation": activations.serialize(self.activation),
+            "use_bias": self.use_bias,
+            "recurrent_noise": self.recurrent_noise,
+            "kernel_initializer": initializers.serialize(
+                self.kernel_initializer
+            ),
+            "recurrent_initializer": (
+                None
+                if self.recurrent_initializer is None
+                else initializers.serialize(self.recurrent_initializer)
+            ),
+            "recurrent_gain": self.recurrent_gain,
+            "bias_initializer": initializers.serialize(self.bias_initializer),
+            "kernel_regularizer": regularizers.serialize(
+                self.kernel_regularizer
+            ),
+            "recurrent_regularizer": regularizers.serialize(
+                self.recurrent_regularizer
+            ),
+            "bias_regularizer": regularizers.serialize(self.bias_regularizer),
+            "seed": self.seed,
+        }
+        return {**super().get_config(), **config}
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        if config.get("sheet_shape") is not None:
+            config["sheet_shape"] = tuple(config["sheet_shape"])
+        return cls(**config)
+
+
+# Arguments of LMRNNCell that LMRNN forwards and exposes as properties.
+CELL_ARGS = (
+    "n",
+    "d",
+    "sheet_shape",
+    "periodic",
+    "mask",
+    "mask_seed",
+    "alpha",
+    "activation",
+    "use_bias",
+    "recurrent_noise",
+    "kernel_initializer",
+    "recurrent_initializer",
+    "recurrent_gain",
+    "bias_initializer",
+    "kernel_regularizer",
+    "recurrent_regularizer",
+    "bias_regularizer",
+    "seed",
+)
+
+
+@saving.register_keras_serializable(package="keras_lmrnn")
+class LMRNN(layers.RNN):
+    """Leaky locality-masked RNN layer: `LMRNNCell` run over a sequence.
+
+    Takes every argument of `LMRNNCell` (see there: `n`, `d`, `sheet_shape`,
+    `periodic`, `mask`, `alpha`, `activation`, `recurrent_noise`,
+    initializers, regularizers, `seed`, ...) and those of
+    `keras.layers.RNN` (`return_sequences`, `return_state`, `go_backwards`,
+    `stateful`, `unroll`). The input projection `U x + b` is computed for
+    the whole sequence in one matrix product before the time loop, so each
+    step only multiplies by the recurrent kernel.
+
+    Call arguments:
+        sequences: a (batch, time, features) tensor.
+        initial_state: optional list with one (batch, n) tensor.
+        mask: optional (batch, time) boolean timestep mask.
+        training: whether recurrent noise is added.
+
+    Example:
+
+    >>> import numpy as np, keras
+    >>> layer = LMRNN(n=400, d=4, return_sequences=True)
+    >>> layer(np.zeros((2, 7, 33), "float32")).shape
+    (2, 7, 400)
+    """
+
+    def __init__(
+        self,
+        n,
+        d=None,
+        return_sequences=False,
+        return_state=False,
+        go_backwards=False,
+        stateful=False,
+        unroll=False,
+        **kwargs,
+    ):
+        cell_kwargs = {k: kwargs.pop(k) for k in CELL_ARGS if k in kwargs}
+        cell = LMRNNCell(
+            n,
+            d,
+            dtype=kwargs.get("dtype"),
+            trainable=kwargs.get("trainable", True),
+            name="lmrnn_cell",
+            **cell_kwargs,
+        )
+        cell._inputs_are_drive = True
+        super().__init__(
+            cell,
+            return_sequences=return_sequences,
+            return_state=return_state,
+            go_backwards=go_backwards,
+            stateful=stateful,
+            unroll=unroll,
+            **kwargs,
+        )
+        self.input_spec = [layers.InputSpec(ndim=3)]
+
+    def call(self, sequences, initial_state=None, mask=None, training=False):
+        drive = self.cell.input_drive(sequences, training=training)
+        return super().call(
+            drive, initial_state=initial_state, mask=mask, training=training
+        )
+
+    @property
+    def mask_array(self):
+        return self.cell.mask_array
+
+    def get_config(self):
+        cell_config = self.cell.get_config()
+        base_config = super().get_config()
+        del base_config["cell"]
+        return {**base_config, **{k: cell_config[k] for k in CELL_ARGS}}
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        if config.get("sheet_shape") is not None:
+            config["sheet_shape"] = tuple(config["sheet_shape"])
+        return cls(**config)
+
+
+for _name in CELL_ARGS:
+    setattr(
+        LMRNN,
+        _name,
+        property(
+            lambda self, _name=_name: getattr(self.cell, _name),
+            doc=f"The cell's `{_name}` (see `LMRNNCell`).",
+        ),
+    )
+
+
+def _seeded(initializer, seed, offset):
+    """A copy of `initializer` seeded from `seed` if it takes an unset seed."""
+    if seed is None or not hasattr(initializer, "get_config"):
+        return initializer
+    config = initializer.get_config()
+    if "seed" not in config or config["seed"] is not None:
+        return initializer
+    return initializer.__class__.from_config({**config, "seed": seed + offset})
