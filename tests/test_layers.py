@@ -124,6 +124,11 @@ def test_recurrent_noise_only_while_training():
     quiet = numpy(layer(X, training=False))
     np.testing.assert_array_equal(quiet, numpy(layer(X, training=False)))
     assert not np.allclose(numpy(layer(X, training=True)), quiet)
+    # Noise is drawn before the time loop, so it also trains under JAX's scan.
+    model = small_model(layer)
+    model.compile("adam", "mse")
+    history = model.fit(X, np.zeros((4, 3), "float32"), epochs=2, verbose=0)
+    assert np.isfinite(history.history["loss"]).all()
     silent = keras_lmrnn.LMRNN(n=16, d=1, seed=0)
     np.testing.assert_array_equal(
         numpy(silent(X, training=True)), numpy(silent(X, training=False))
