@@ -102,25 +102,31 @@ class TrialMaker:
         info = env.new_trial()
         return env.ob, env.gt, info
 
-    def write(self, k, rng, x, y, w, row, start):
+    def write(self, k, rng, x, y, w, row, start, rule=True, weights=True):
         """Draws a trial of task `k` and writes it at x[row, start:].
 
         The trial is cut at the row's end. Returns the number of steps
         written and the trial's info.
         """
         trial = self.trial(k, rng)
-        return self.place(trial, k, x, y, w, row, start), trial[2]
+        return self.place(trial, k, x, y, w, row, start, rule, weights), trial[2]
 
-    def place(self, trial, k, x, y, w, row, start):
+    def place(self, trial, k, x, y, w, row, start, rule=True, weights=True):
         """Writes a drawn trial of task `k` at x[row, start:]; returns its
-        number of steps written (cut at the row's end)."""
+        number of steps written (cut at the row's end).
+
+        With `rule=False` or `weights=False` the caller fills the rule input
+        or the weights itself (the stream does both for a whole batch).
+        """
         ob, gt, info = trial
         n = min(len(gt), x.shape[1] - start)
         stop = start + n
         x[row, start:stop, : self.ob_size] = ob[:n]
-        x[row, start:stop, self.ob_size + self.rule_index[k]] = 1.0
         y[row, start:stop] = gt[:n]
-        _write_weights(w, row, start, stop, info["response"], self.dt, self.weighting)
+        if rule:
+            x[row, start:stop, self.ob_size + self.rule_index[k]] = 1.0
+        if weights:
+            _write_weights(w, row, start, stop, info["response"], self.dt, self.weighting)
         return n
 
 
@@ -229,8 +235,8 @@ class TaskDataset(PyDataset):
         y = np.zeros(shape, dtype=np.int32)
         w = np.zeros(shape, dtype=np.float32)
         rows = rng.integers(len(self.task_names), size=self.batch_size)
-        for row, k in enumerate(rows):
-            if self.layout == "trials":
+        if self.layout == "trials":
+            for row, k in enumerate(rows):
                 n, info = self.maker.write(k, rng, x, y, w, row, 0)
                 if n < info["response"][1]:
                     raise ValueError(
@@ -238,12 +244,26 @@ class TaskDataset(PyDataset):
                         f"{info['task']} lasts {info['response'][1]} steps, "
                         f"longer than seq_len={self.seq_len}."
                     )
-                continue
-            start = 0
+            return x, y, w, rows
+        # Stream: rows are filled trial after trial; the rule input (and
+        # uniform weights) are then set for the whole batch at once.
+        weighted = self.loss_weighting is not None
+        if not weighted:
+            w[:] = 1.0
+        segment_tasks, segment_steps = [], []
+        for row, k in enumerate(rows):
+            start, upcoming = 0, []
             while start < self.seq_len:
-                n, _ = self.maker.write(k, rng, x, y, w, row, start)
+                n, _ = self.maker.write(k, rng, x, y, w, row, start, rule=False, weights=weighted)
+                segment_tasks.append(k)
+                segment_steps.append(n)
                 start += n
-                k = rng.integers(len(self.task_names))
+                if not upcoming:  # draw the next tasks in blocks: fast
+                    upcoming = list(rng.integers(len(self.task_names), size=16))
+                k = upcoming.pop()
+        columns = self.maker.ob_size + np.asarray(self.maker.rule_index)[segment_tasks]
+        flat = x.reshape(-1, x.shape[-1])
+        flat[np.arange(len(flat)), np.repeat(columns, segment_steps)] = 1.0
         return x, y, w, rows
 
 

@@ -63,14 +63,16 @@ class ModCogTask(TrialEnv):
     `(periods, stimuli, answer, info)`:
 
     - `periods`: names of the periods in order (a subset of the timing keys);
-    - `stimuli`: list of `(period_names, modality, position, strength,
-      noisy)`: a bump on ring `modality` (0 or 1) shown during the periods;
+    - `stimuli`: list of `(first_period, last_period, modality, pattern,
+      noisy)`: a (dim_ring,) input `pattern` (see `bumps`) shown on ring
+      `modality` (0 or 1) from the start of `first_period` to the end of
+      `last_period`; two stimuli never share a ring at the same time;
     - `answer`: the ring position to report (0..dim_ring-1), or None for a
       no-go trial (fixate throughout);
     - `info`: task-specific facts to record in the trial's info.
 
     A stimulus marked noisy gets neurogym's input noise (std sigma/sqrt(dt))
-    on its ring during its periods; mark one stimulus per ring and period.
+    on its ring while it is shown.
 
     Args:
         dt: time step in ms (default 100); every duration is floored to a
@@ -155,6 +157,7 @@ class ModCogTask(TrialEnv):
         self._drift = np.zeros(0, dtype=int)  # seq: positions moved by step
         self.rng = np.random.default_rng()
         self._bumps = ring_bump(dim_ring)
+        self._bump_cache = {}
         ring = np.arange(dim_ring)
         self.observation_space = spaces.Box(
             -np.inf,
@@ -176,6 +179,18 @@ class ModCogTask(TrialEnv):
         self.rng = np.random.default_rng(seed)
         self.action_space.seed(seed)
         return [seed]
+
+    def bumps(self, *pairs):
+        """Sum of bumps at `(position, strength)` pairs, a (dim_ring,) array.
+
+        Cached, since positions and strengths come from small sets.
+        """
+        pattern = self._bump_cache.get(pairs)
+        if pattern is None:
+            pattern = sum(strength * self._bumps[p] for p, strength in pairs)
+            self._bump_cache[pairs] = pattern.astype(np.float32)
+            pattern = self._bump_cache[pairs]
+        return pattern
 
     def _compile_timing(self):
         """Turns each timing spec into (kind, values in steps), checked once."""
@@ -243,27 +258,24 @@ class ModCogTask(TrialEnv):
         gt = np.zeros(total, dtype=np.int64)
         response = self.start_ind["decision"], self.end_ind["decision"]
         ob[: response[0], 0] = 1.0
-        noisy_steps = sum(
-            self.end_ind[p] - self.start_ind[p]
-            for names, *_, noisy in stimuli
-            if noisy
-            for p in names
-        )
+        spans = [
+            (self.start_ind[first], self.end_ind[last], modality, pattern, noisy)
+            for first, last, modality, pattern, noisy in stimuli
+        ]
+        noisy_steps = sum(b - a for a, b, *_, noisy in spans if noisy)
         if noisy_steps and self.sigma > 0:  # one draw for the whole trial
             noise = self.rng.standard_normal((noisy_steps, ring), dtype=np.float32)
             noise *= self.sigma / np.sqrt(dt)  # as neurogym's yang19
         else:
             noise = None
         used = 0
-        for names, modality, position, strength, noisy in stimuli:
-            columns = slice(1 + modality * ring, 1 + (modality + 1) * ring)
-            for p in names:
-                a, b = self.start_ind[p], self.end_ind[p]
-                bump = strength * self._bumps[position]
-                if noisy and noise is not None:
-                    bump = bump + noise[used : used + b - a]
-                    used += b - a
-                ob[a:b, columns] += bump
+        for a, b, modality, pattern, noisy in spans:
+            region = ob[a:b, 1 + modality * ring : 1 + (modality + 1) * ring]
+            if noisy and noise is not None:
+                np.add(noise[used : used + b - a], pattern, out=region)
+                used += b - a
+            else:
+                region[:] = pattern
 
         delay_ms = self._duration.get("delay")
         rotation = 0
@@ -341,14 +353,16 @@ class ReachTask(ModCogTask):
         modality = int(kwargs.get("modality", u[1] * 2))
         position = (answer + self.dim_ring // 2) % self.dim_ring if self.anti else answer
         if self.reaction:
-            periods, shown = ["fixation", "decision"], ["decision"]
+            periods, shown = ["fixation", "decision"], ("decision", "decision")
         elif self.memory:
-            periods, shown = ["fixation", "stimulus", "delay", "decision"], ["stimulus"]
+            periods = ["fixation", "stimulus", "delay", "decision"]
+            shown = ("stimulus", "stimulus")
         else:
             periods = ["fixation", "stimulus", "delay", "decision"]
-            shown = ["stimulus", "delay", "decision"]
+            shown = ("stimulus", "decision")  # on until the end
         info = {"modality": modality, "stimulus_position": position}
-        return periods, [(shown, modality, position, 1.0, False)], answer, info
+        stimulus = (*shown, modality, self.bumps((position, 1.0)), False)
+        return periods, [stimulus], answer, info
 
 
 class DecisionTask(ModCogTask):
@@ -407,16 +421,14 @@ class DecisionTask(ModCogTask):
                     j = (i + 1 + int(b * (n - 1))) % n
                     s1, s2 = float(self.cohs[i]), float(self.cohs[j])
                     stimuli += [
-                        (["stim1"], modality, first, s1, True),
-                        (["stim2"], modality, second, s2, True),
+                        ("stim1", "stim1", modality, self.bumps((first, s1)), True),
+                        ("stim2", "stim2", modality, self.bumps((second, s2)), True),
                     ]
                 else:  # both at once, strengths 0.5 +- coh / 2
                     coh = float(self.cohs[int(a * n)]) * (1 if b < 0.5 else -1)
                     s1, s2 = 0.5 + coh / 2, 0.5 - coh / 2
-                    stimuli += [  # one noise draw per ring
-                        (["stimulus"], modality, first, s1, True),
-                        (["stimulus"], modality, second, s2, False),
-                    ]
+                    pattern = self.bumps((first, s1), (second, s2))
+                    stimuli.append(("stimulus", "stimulus", modality, pattern, True))
                 evidence += self.w_mod[modality] * (s1 - s2)
         periods = (
             ["fixation", "stim1", "delay", "stim2", "decision"]
@@ -464,8 +476,8 @@ class MatchTask(ModCogTask):
         go = match == self.go_on_match
         info = {"modality": modality, "sample": sample, "test": test, "match": match}
         stimuli = [
-            (["sample"], modality, sample, 1.0, True),
-            (["test"], modality, test, 1.0, True),
+            ("sample", "sample", modality, self.bumps((sample, 1.0)), True),
+            ("test", "test", modality, self.bumps((test, 1.0)), True),
         ]
         periods = ["fixation", "sample", "delay", "test", "decision"]
         return periods, stimuli, test if go else None, info

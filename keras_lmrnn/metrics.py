@@ -1,0 +1,114 @@
+"""Performance on cognitive tasks: response accuracy and Yang et al.'s trial accuracy.
+
+Outputs are per-step class scores (batch, time, 17): class 0 = fixate,
+classes 1..16 = ring directions. Targets are class indices (batch, time).
+
+Example:
+
+>>> import numpy as np
+>>> y = np.array([[0, 0, 5, 5]])
+>>> scores = np.eye(17)[[[0, 0, 5, 6]]]          # last step one position off
+>>> response = np.array([[False, False, True, True]])
+>>> float(response_accuracy(scores, y, response))
+0.5
+>>> float(trial_accuracy(scores, y, response))   # within one position: correct
+1.0
+"""
+
+import numpy as np
+from keras import metrics, ops, saving
+
+RING = 16
+
+
+def _as_numpy(scores, targets, response):
+    choice = np.asarray(scores).argmax(axis=-1)
+    return choice, np.asarray(targets), np.asarray(response, dtype=bool)
+
+
+def response_accuracy(scores, targets, response, per_trial=False):
+    """Fraction of response-period steps whose argmax equals the target.
+
+    Args:
+        scores: (trials, time, classes) outputs (logits or probabilities).
+        targets: (trials, time) class targets.
+        response: (trials, time) bool, True on response-period steps (on
+            no-go trials too, where the target is 0: fixate).
+        per_trial: return one value per trial instead of the mean over all
+            response steps.
+    """
+    choice, targets, response = _as_numpy(scores, targets, response)
+    hits = (choice == targets) & response
+    if per_trial:
+        return hits.sum(1) / np.maximum(response.sum(1), 1)
+    return hits.sum() / max(response.sum(), 1)
+
+
+def trial_accuracy(scores, targets, response, valid=None, per_trial=False):
+    """Fraction of trials performed correctly by Yang et al. (2019)'s criterion.
+
+    A trial is correct when the network fixates (argmax 0) at every step
+    before the response period and, on go trials, answers at every response
+    step with a direction within 36 degrees (one ring position of 22.5
+    degrees) of the target; on no-go trials (target 0 throughout) it keeps
+    fixating through the response period.
+
+    Args:
+        scores, targets, response: as `response_accuracy`.
+        valid: optional (trials, time) bool of real (unpadded) steps;
+            default: every step up to the end of the response period.
+        per_trial: return one bool per trial.
+    """
+    choice, targets, response = _as_numpy(scores, targets, response)
+    steps = np.arange(targets.shape[1])
+    last = np.where(response.any(1), targets.shape[1] - 1 - np.argmax(response[:, ::-1], 1), -1)
+    if valid is None:
+        valid = steps[None, :] <= last[:, None]
+    valid = np.asarray(valid, dtype=bool)
+    before = valid & ~response
+    fixated = np.all((choice == 0) | ~before, axis=1)
+    go = (targets * response).any(1)
+    distance = np.abs((choice - targets) % RING)
+    distance = np.minimum(distance, RING - distance)
+    near = (choice > 0) & (targets > 0) & (distance <= 1)
+    answered = np.all(near | ~response, axis=1)
+    held = np.all((choice == 0) | ~response, axis=1)
+    correct = fixated & np.where(go, answered, held)
+    return correct if per_trial else correct.mean()
+
+
+@saving.register_keras_serializable(package="keras_lmrnn")
+class ResponseAccuracy(metrics.Metric):
+    """Keras metric: accuracy on the steps where the target is a direction.
+
+    During `fit` only targets and sample weights are known, so this metric
+    scores the steps with a non-zero target (the response steps of go
+    trials), weighted by `sample_weight`. The evaluation functions of
+    `keras_lmrnn.evaluation` score whole response periods, no-go trials
+    included.
+
+    Example:
+
+    >>> model.compile("adam", loss, metrics=[ResponseAccuracy()])  # doctest: +SKIP
+    """
+
+    def __init__(self, name="response_accuracy", dtype=None):
+        super().__init__(name=name, dtype=dtype)
+        self.hits = self.add_variable((), initializer="zeros", name="hits")
+        self.count = self.add_variable((), initializer="zeros", name="count")
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        y_true = ops.cast(ops.reshape(y_true, ops.shape(y_pred)[:-1]), "int32")
+        choice = ops.cast(ops.argmax(y_pred, axis=-1), "int32")
+        weight = ops.cast(y_true > 0, self.dtype)
+        if sample_weight is not None:
+            weight = weight * ops.cast(ops.reshape(sample_weight, ops.shape(weight)) > 0, self.dtype)
+        self.hits.assign_add(ops.sum(ops.cast(choice == y_true, self.dtype) * weight))
+        self.count.assign_add(ops.sum(weight))
+
+    def result(self):
+        return ops.divide_no_nan(self.hits, self.count)
+
+    def reset_state(self):
+        self.hits.assign(0.0)
+        self.count.assign(0.0)

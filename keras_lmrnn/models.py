@@ -1,0 +1,191 @@
+"""Model builders for the paper's comparison models, and their weight counts.
+
+Every builder returns an uncompiled `keras.Model` from task inputs
+(batch, time, input_size) to per-step logits (batch, time, 17). A model can
+also be named by a spec string, as the command line does:
+
+    lmrnn:n=400,d=4            LM-RNN on a 20x20 torus, radius 4
+    random:n=400,d=4           random sparse, the in-degree of lmrnn:n=400,d=4
+    autapse:n=400              a pool of autapses (LM-RNN with d=0)
+    dense:n=400                fully connected RNN
+    dense-matched:n=400,d=4    dense RNN with about lmrnn:n=400,d=4's recurrent synapses
+    l1:n=400,l1=1e-4           dense RNN with an L1 penalty on W
+
+Optional keys for all: seed, alpha, noise (recurrent noise std); for lmrnn and
+random: sheet=ROWSxCOLS, periodic=0|1; for random: mask_seed.
+
+Example:
+
+>>> model = build_model("lmrnn:n=400,d=4", input_size=117)
+>>> count_weights(model)["recurrent_nonzero"]  # 400 units x 49 inputs
+19600
+"""
+
+import math
+
+import keras
+import numpy as np
+
+from keras_lmrnn import masks
+from keras_lmrnn.layers import LMRNN
+
+NUM_CLASSES = 17
+KINDS = ("lmrnn", "random", "autapse", "dense", "dense-matched", "l1")
+
+
+def _model(input_size, name, seed=None, **layer_kwargs):
+    inputs = keras.Input((None, input_size), name="task_inputs")
+    hidden = LMRNN(return_sequences=True, name="rnn", seed=seed, **layer_kwargs)(inputs)
+    readout_init = keras.initializers.GlorotUniform(seed=None if seed is None else seed + 3)
+    logits = keras.layers.Dense(NUM_CLASSES, kernel_initializer=readout_init, name="readout")(hidden)
+    return keras.Model(inputs, logits, name=name)
+
+
+def build_lmrnn(input_size, n, d, sheet_shape=None, periodic=True, **kwargs):
+    """LM-RNN: units on a sheet, recurrent weights within distance `d`."""
+    return _model(input_size, f"lmrnn_n{n}_d{d:g}", n=n, d=d, sheet_shape=sheet_shape, periodic=periodic, **kwargs)
+
+
+def build_random_sparse(input_size, n, d, sheet_shape=None, periodic=True, mask_seed=0, **kwargs):
+    """Random sparse RNN: each unit has the in-degree it would have under the
+    locality mask of radius `d`, from random sources (drawn with `mask_seed`)."""
+    return _model(
+        input_size, f"random_n{n}_d{d:g}", n=n, d=d, mask="random", sheet_shape=sheet_shape,
+        periodic=periodic, mask_seed=mask_seed, **kwargs,
+    )
+
+
+def build_autapse(input_size, n, sheet_shape=None, **kwargs):
+    """A pool of autapses: each unit connects only to itself (d = 0)."""
+    return _model(input_size, f"autapse_n{n}", n=n, d=0, sheet_shape=sheet_shape, **kwargs)
+
+
+def build_dense(input_size, n, **kwargs):
+    """Fully connected leaky RNN of `n` units."""
+    return _model(input_size, f"dense_n{n}", n=n, mask="dense", **kwargs)
+
+
+def matched_dense_size(n, d, sheet_shape=None, periodic=True):
+    """The N of a dense RNN with about as many recurrent synapses (N**2) as
+    the LM-RNN with `n` units and radius `d` (n times its mean in-degree).
+
+    Example:
+
+    >>> matched_dense_size(2500, 6)   # 2500 * 113 recurrent synapses
+    532
+    """
+    shape = masks.sheet_shape(n, sheet_shape)
+    synapses = int(masks.locality_mask(shape, d, periodic).sum())
+    return int(round(math.sqrt(synapses)))
+
+
+def build_dense_matched(input_size, n, d, sheet_shape=None, periodic=True, **kwargs):
+    """Dense RNN with about the recurrent synapse count of LM-RNN(n, d)."""
+    size = matched_dense_size(n, d, sheet_shape, periodic)
+    return _model(input_size, f"dense_n{size}_matching_lmrnn_n{n}_d{d:g}", n=size, mask="dense", **kwargs)
+
+
+def build_l1(input_size, n, l1, **kwargs):
+    """Dense RNN with an L1 penalty of strength `l1` on the recurrent weights."""
+    if not isinstance(l1, (int, float)) or l1 < 0:
+        raise ValueError(f"Invalid value for argument `l1`: expected a number >= 0. Received: l1={l1!r}")
+    return _model(
+        input_size, f"l1_n{n}_lambda{l1:g}", n=n, mask="dense",
+        recurrent_regularizer=keras.regularizers.L1(l1), **kwargs,
+    )
+
+
+BUILDERS = {
+    "lmrnn": (build_lmrnn, ("n", "d")),
+    "random": (build_random_sparse, ("n", "d")),
+    "autapse": (build_autapse, ("n",)),
+    "dense": (build_dense, ("n",)),
+    "dense-matched": (build_dense_matched, ("n", "d")),
+    "l1": (build_l1, ("n", "l1")),
+}
+OPTIONAL = {"seed", "alpha", "noise", "sheet", "periodic", "mask_seed"}
+
+
+def parse_spec(spec):
+    """Splits "kind:key=value,..." into (kind, keyword arguments)."""
+    if not isinstance(spec, str) or not spec.strip():
+        raise ValueError(f"Invalid model spec {spec!r}: expected 'kind:key=value,...' with kind in {KINDS}")
+    kind, _, rest = spec.strip().partition(":")
+    if kind not in BUILDERS:
+        raise ValueError(f"Invalid model spec {spec!r}: unknown kind {kind!r}; expected one of {KINDS}")
+    builder, required = BUILDERS[kind]
+    kwargs = {}
+    for item in filter(None, rest.split(",")):
+        key, eq, value = item.partition("=")
+        key = key.strip()
+        if not eq or key not in set(required) | OPTIONAL:
+            raise ValueError(
+                f"Invalid model spec {spec!r}: bad entry {item!r}; {kind} takes "
+                f"{list(required)} and optionally {sorted(OPTIONAL)} as key=value"
+            )
+        try:
+            kwargs[key] = _parse_value(key, value.strip())
+        except ValueError:
+            raise ValueError(f"Invalid model spec {spec!r}: cannot read {key}={value!r}") from None
+    missing = [k for k in required if k not in kwargs]
+    if missing:
+        raise ValueError(f"Invalid model spec {spec!r}: {kind} needs {missing}")
+    if "sheet" in kwargs:
+        kwargs["sheet_shape"] = kwargs.pop("sheet")
+    if "noise" in kwargs:
+        kwargs["recurrent_noise"] = kwargs.pop("noise")
+    return kind, kwargs
+
+
+def _parse_value(key, text):
+    if key == "sheet":
+        rows, cols = text.lower().split("x")
+        return (int(rows), int(cols))
+    if key in ("n", "seed", "mask_seed"):
+        return int(text)
+    if key == "periodic":
+        if text not in ("0", "1"):
+            raise ValueError(text)
+        return text == "1"
+    return float(text) if key != "d" or not text.isdigit() else int(text)
+
+
+def build_model(spec, input_size):
+    """Builds the model named by a spec string (see the module docstring)."""
+    kind, kwargs = parse_spec(spec)
+    return BUILDERS[kind][0](input_size, **kwargs)
+
+
+def recurrent_layer(model):
+    """The model's `LMRNN` layer."""
+    found = [layer for layer in model.layers if isinstance(layer, LMRNN)]
+    if len(found) != 1:
+        raise ValueError(f"Expected one LMRNN layer in model {model.name!r}, found {len(found)}")
+    return found[0]
+
+
+def count_weights(model, threshold=0.0):
+    """Weight counts, the columns of the paper's Table 1.
+
+    Args:
+        model: a model with one `LMRNN` layer.
+        threshold: a weight counts as non-zero when |w| > threshold (for L1
+            models, a small positive threshold such as 1e-3).
+
+    Returns:
+        dict with `total` (trainable weights, masked entries included),
+        `nonzero` (trainable weights above the threshold) and
+        `recurrent_nonzero` (recurrent kernel entries above it).
+    """
+    kernel = recurrent_layer(model).cell.recurrent_kernel
+    total = nonzero = 0
+    for weight in model.trainable_weights:
+        values = np.asarray(keras.ops.convert_to_numpy(weight))
+        total += values.size
+        nonzero += int((np.abs(values) > threshold).sum())
+    recurrent = np.asarray(keras.ops.convert_to_numpy(kernel))
+    return {
+        "total": int(total),
+        "nonzero": int(nonzero),
+        "recurrent_nonzero": int((np.abs(recurrent) > threshold).sum()),
+    }

@@ -1,0 +1,42 @@
+import json
+
+import numpy as np
+
+import keras
+
+from keras_lmrnn import models, tasks, training
+from keras_lmrnn.evaluation import EvaluationData
+
+
+def data(steps=8):
+    return tasks.TaskDataset("yang20", batch_size=8, seq_len=40, num_batches=steps, seed=3)
+
+
+def test_short_training_lowers_the_loss(tmp_path):
+    dataset = tasks.TaskDataset("yang20", batch_size=16, seq_len=40, num_batches=30, seed=1)
+    model = models.build_model("lmrnn:n=36,d=1,seed=0", dataset.input_size)
+    training.compile_for_tasks(model, learning_rate=1e-2)
+    before = model.evaluate(dataset[29][0], dataset[29][1], verbose=0)
+    training.train(model, dataset, steps=29, out_dir=tmp_path, eval_every=29, verbose=0, learning_rate=1e-2)
+    after = model.evaluate(dataset[29][0], dataset[29][1], verbose=0)
+    assert after < 0.8 * before
+
+
+def test_interrupted_and_resumed_equals_uninterrupted(tmp_path):
+    eval_data = EvaluationData("yang20", trials_per_task=2)
+    spec = "lmrnn:n=16,d=1,seed=2,noise=0.05"
+    full = models.build_model(spec, data().input_size)
+    result = training.train(full, data(), 8, tmp_path / "full", eval_data=eval_data, eval_every=2, verbose=0)
+
+    part = models.build_model(spec, data().input_size)
+    training.train(part, data(6), 6, tmp_path / "part", eval_data=eval_data, eval_every=2, verbose=0)  # "killed"
+    assert json.loads((tmp_path / "part" / "state.json").read_text()) == {"step": 6}
+    resumed = training.train(None, data(), 8, tmp_path / "part", eval_data=eval_data, eval_every=2, resume=True, verbose=0)
+    assert resumed["step"] == 8
+    for a, b in zip(result["model"].get_weights(), resumed["model"].get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
+    steps = [s for s, _ in resumed["curve"]]
+    assert steps == [0, 2, 4, 6, 8]
+    lines = (tmp_path / "part" / "curve.csv").read_text().strip().splitlines()
+    assert len(lines) == 1 + 5 * 20  # header + each step once per task
+    assert (tmp_path / "part" / "curve.png").stat().st_size > 1000
