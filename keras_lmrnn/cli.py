@@ -166,6 +166,7 @@ def _train_one(spec, args, out, resume=False):
     from keras_lmrnn import models, tasks, training
     from keras_lmrnn.evaluation import EvaluationData, mean_performance
 
+    out.mkdir(parents=True, exist_ok=True)
     data = tasks.TaskDataset(
         args.battery, batch_size=args.batch_size, seq_len=args.seq_len, num_batches=args.steps, seed=args.seed
     )
@@ -253,7 +254,8 @@ def cmd_compare(args):
     rows, curves = [], {}
     for i, spec in enumerate(args.models):
         print(f"[{i + 1}/{len(args.models)}] {spec}")
-        result, _, summary = _train_one(spec, args, out / f"model_{i}")
+        folder = f"{i}_" + "".join(c if c.isalnum() or c in "=.-" else "_" for c in spec)
+        result, _, summary = _train_one(spec, args, out / folder)
         curve = dict(result["curve"])
         curves[spec] = result["curve"]
         rows.append({**summary, **{f"perf@{s}": curve[s] for s in at}})

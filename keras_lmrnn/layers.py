@@ -13,6 +13,8 @@ from keras_lmrnn.validation import check_bool, check_int, check_number
 # `mask` value recorded in the config of a layer built from an explicit array:
 # the array itself is a weight (`recurrent_mask`), restored with the weights.
 STORED_MASK = "stored"
+# Key of the noise generator's state among a cell's saved variables.
+NOISE_STATE = "noise_seed_state"
 
 
 @saving.register_keras_serializable(package="keras_lmrnn")
@@ -233,7 +235,17 @@ class LMRNNCell(layers.Layer):
         else:
             self.bias = None
 
+    def save_own_variables(self, store):
+        super().save_own_variables(store)
+        if self.recurrent_noise > 0:  # so that a resumed run draws on
+            store[NOISE_STATE] = self.seed_generator.state
+
     def load_own_variables(self, store):
+        if NOISE_STATE in store.keys():
+            state = np.asarray(store[NOISE_STATE])
+            variable = self.seed_generator.state
+            variable.assign(state.astype(variable.dtype))
+            store = {k: store[k] for k in store.keys() if k != NOISE_STATE}
         super().load_own_variables(store)
         if self.mask == STORED_MASK:
             self._set_mask(ops.convert_to_numpy(self.recurrent_mask).T > 0)
