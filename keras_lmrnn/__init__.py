@@ -8,10 +8,13 @@ Example:
 >>> model = keras.Model(inputs, keras.layers.Dense(17)(hidden))
 """
 
-from keras_lmrnn import masks
+from keras_lmrnn import masks, metrics, models
 from keras_lmrnn.constraints import MaskConstraint
 from keras_lmrnn.layers import LMRNN, LMRNNCell
 
+# keras_lmrnn.tasks, .evaluation, .training and .cli import neurogym and are
+# imported on demand: `from keras_lmrnn import tasks`.
+
 __version__ = "0.1.0"
 
-__all__ = ["LMRNN", "LMRNNCell", "MaskConstraint", "masks", "__version__"]
+__all__ = ["LMRNN", "LMRNNCell", "MaskConstraint", "masks", "metrics", "models", "__version__"]

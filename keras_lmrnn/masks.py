@@ -119,7 +119,7 @@ def locality_mask(shape, d, periodic=True):
 
     Example:
 
-    >>> locality_mask((50, 50), 10).sum(axis=1)[0]
+    >>> int(locality_mask((50, 50), 10).sum(axis=1)[0])
     317
     """
     _check_shape(shape)

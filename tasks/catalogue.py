@@ -81,10 +81,6 @@ class TaskSpec:
             parts.append(f"seq{self.sequence}")
         return "_".join(parts)
 
-    @property
-    def extensions(self):
-        return tuple(p for p in self.name.split("_")[1:])
-
 
 def _catalogue():
     yang = [TaskSpec(b.name) for b in BASE_TASKS]
