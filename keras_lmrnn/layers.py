@@ -337,12 +337,6 @@ class LMRNNCell(layers.Layer):
         }
         return {**super().get_config(), **config}
 
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        if config.get("sheet_shape") is not None:
-            config["sheet_shape"] = tuple(config["sheet_shape"])
-        return cls(**config)
 
 
 # Arguments of LMRNNCell that LMRNN forwards and exposes as properties.
@@ -455,10 +449,7 @@ class LMRNN(layers.RNN):
         return {**base_config, **{k: cell_config[k] for k in CELL_ARGS}}
 
     @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        if config.get("sheet_shape") is not None:
-            config["sheet_shape"] = tuple(config["sheet_shape"])
+    def from_config(cls, config):  # flat config: no "cell" entry to pop
         return cls(**config)
 
 
