@@ -203,7 +203,7 @@ def _train_one(spec, args, out, resume=False):
         **models.count_weights(result["model"]),
         "response_accuracy": mean_performance(table),
         "trial_accuracy": mean_performance(table, "trial_accuracy"),
-        "wall_s": round(time.perf_counter() - started, 1),
+        "wall_s": int(round(time.perf_counter() - started)),
     }
     (out / "summary.json").write_text(json.dumps(summary, indent=2))
     return result, table, summary
