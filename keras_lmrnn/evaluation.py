@@ -9,6 +9,7 @@ Example:
 ['response_accuracy', 'task', 'trial_accuracy']
 """
 
+import keras
 import numpy as np
 
 from keras_lmrnn import metrics
@@ -91,3 +92,30 @@ def evaluate(model, tasks="modcog84", trials_per_task=64, seed=0, rule_tasks=Non
 def mean_performance(table, key="response_accuracy"):
     """The average over tasks of one column of an evaluation table."""
     return float(np.mean([row[key] for row in table]))
+
+
+class EvaluationCallback(keras.callbacks.Callback):
+    """Evaluates on fixed trials every `every` training batches, for `fit`.
+
+    After training, `history` holds `(step, table)` pairs (see
+    `EvaluationData.evaluate`); the latest mean response accuracy is also
+    added to the batch logs as `eval_response_accuracy`.
+
+    Example:
+
+    >>> callback = EvaluationCallback(EvaluationData("yang20"), every=500)  # doctest: +SKIP
+    >>> model.fit(data, callbacks=[callback])  # doctest: +SKIP
+    """
+
+    def __init__(self, eval_data, every=500):
+        super().__init__()
+        self.eval_data, self.every = eval_data, every
+        self.step, self.history = 0, []
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.step += 1
+        if self.step % self.every == 0:
+            table = self.eval_data.evaluate(self.model)
+            self.history.append((self.step, table))
+            if logs is not None:
+                logs["eval_response_accuracy"] = mean_performance(table)

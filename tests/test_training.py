@@ -5,7 +5,7 @@ import numpy as np
 import keras
 
 from keras_lmrnn import models, tasks, training
-from keras_lmrnn.evaluation import EvaluationData
+from keras_lmrnn.evaluation import EvaluationCallback, EvaluationData
 
 
 def data(steps=8):
@@ -40,3 +40,14 @@ def test_interrupted_and_resumed_equals_uninterrupted(tmp_path):
     lines = (tmp_path / "part" / "curve.csv").read_text().strip().splitlines()
     assert len(lines) == 1 + 5 * 20  # header + each step once per task
     assert (tmp_path / "part" / "curve.png").stat().st_size > 1000
+
+
+def test_evaluation_callback_inside_fit():
+    dataset = data(6)
+    model = training.compile_for_tasks(models.build_model("autapse:n=9,seed=1", dataset.input_size))
+    callback = EvaluationCallback(EvaluationData("yang20", trials_per_task=2), every=3)
+    model.fit(dataset, epochs=1, shuffle=False, verbose=0, callbacks=[callback])
+    assert [step for step, _ in callback.history] == [3, 6]
+    table = callback.history[-1][1]
+    assert [row["task"] for row in table] == tasks.names("yang20")
+    assert all(0 <= row[key] <= 1 for row in table for key in ("response_accuracy", "trial_accuracy"))
