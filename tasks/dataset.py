@@ -99,7 +99,9 @@ class TrialMaker:
         """Draws one trial of task `k`; returns (ob, gt, info)."""
         env = self.envs()[k]
         env.rng = rng
-        info = env.new_trial()
+        # These environments are private to the maker: skip neurogym's
+        # new_trial() bookkeeping (trial counters) and build the trial.
+        info = env._new_trial()
         return env.ob, env.gt, info
 
     def write(self, k, rng, x, y, w, row, start, rule=True, weights=True):

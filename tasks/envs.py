@@ -174,6 +174,21 @@ class ModCogTask(TrialEnv):
             1 + dim_ring, name={"fixation": 0, "choice": 1 + ring}
         )
 
+    # neurogym's period times in ms, derived on demand from the step indices
+    # (most trials, e.g. those drawn by TaskDataset, never need them).
+    start_t = property(
+        lambda self: {p: i * self.dt for p, i in self.start_ind.items()},
+        lambda self, value: None,
+    )
+    end_t = property(
+        lambda self: {p: i * self.dt for p, i in self.end_ind.items()},
+        lambda self, value: None,
+    )
+    _duration = property(
+        lambda self: {p: self.end_t[p] - self.start_t[p] for p in self.start_ind},
+        lambda self, value: None,
+    )
+
     def seed(self, seed=None):
         """Seeds the task's own generator (numpy's default_rng)."""
         self.rng = np.random.default_rng(seed)
@@ -242,14 +257,11 @@ class ModCogTask(TrialEnv):
         # Period bookkeeping, as neurogym's add_period would leave it.
         dt, ring = self.dt, self.dim_ring
         steps, start = {}, 0
-        self.start_ind, self.end_ind, self.start_t, self.end_t = {}, {}, {}, {}
-        self._duration = {}
+        self.start_ind, self.end_ind = {}, {}
         for p in periods:
             n = self._sample_steps(p)
             steps[p] = n
             self.start_ind[p], self.end_ind[p] = start, start + n
-            self.start_t[p], self.end_t[p] = start * dt, (start + n) * dt
-            self._duration[p] = n * dt
             start += n
         total = start
         self._tmax = self.tmax = total * dt
@@ -277,7 +289,7 @@ class ModCogTask(TrialEnv):
             else:
                 region[:] = pattern
 
-        delay_ms = self._duration.get("delay")
+        delay_ms = steps["delay"] * dt if "delay" in steps else None
         rotation = 0
         if self.interval is not None:
             rotation = DIRECTIONS[self.interval] * int(delay_ms // MS_PER_SHIFT)
