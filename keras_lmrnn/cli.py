@@ -79,7 +79,7 @@ def make_parser():
     train.add_argument("--resume", action="store_true", help="continue the run in --out from its last checkpoint")
 
     evaluate = commands.add_parser("evaluate", help="per-task performance of a saved model")
-    evaluate.add_argument("model", help="a .keras file, or a run folder holding checkpoint.keras")
+    evaluate.add_argument("model", help="a .keras file, a run folder holding checkpoint.keras, or a zoo preset name or folder")
     evaluate.add_argument("--battery", default="modcog84")
     evaluate.add_argument("--trials-per-task", type=_positive_int, default=64)
     evaluate.add_argument("--seed", type=int, default=0, help="seed of the evaluation trials (default 0)")
@@ -127,10 +127,26 @@ def _check_models(specs):
             raise UsageError(str(error)) from None
 
 
+def _code_revision():
+    """The git commit of this checkout ("+dirty" with local changes), or None."""
+    import subprocess
+
+    here = pathlib.Path(__file__).resolve().parent
+    try:
+        head = subprocess.run(["git", "-C", str(here), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=10)
+        dirty = subprocess.run(["git", "-C", str(here), "status", "--porcelain"], capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if head.returncode != 0:
+        return None
+    return head.stdout.strip() + ("+dirty" if dirty.stdout.strip() else "")
+
+
 def _environment():
     import keras
 
     return {
+        "code_revision": _code_revision(),
         "backend": keras.backend.backend(),
         "keras": keras.__version__,
         "python": platform.python_version(),
@@ -226,12 +242,23 @@ def cmd_evaluate(args):
     from keras_lmrnn.evaluation import EvaluationData, mean_performance
 
     _check_battery(args.battery)
+    from keras_lmrnn import zoo
+
     path = pathlib.Path(args.model)
-    if path.is_dir():
+    if path.is_dir() and (path / "checkpoint.keras").exists():
         path = path / "checkpoint.keras"
-    if not path.exists():
-        raise UsageError(f"no model at {args.model} (expected a .keras file or a run folder)")
-    model = keras.models.load_model(path)
+    if args.model in zoo.list_presets() or (path.is_dir() and (path / "metadata.json").exists()):
+        try:
+            model = zoo.load(args.model)
+        except zoo.PresetError as error:
+            raise UsageError(str(error)) from None
+    elif path.is_file():
+        model = keras.models.load_model(path)
+    else:
+        raise UsageError(
+            f"no model at {args.model} (expected a .keras file, a run folder or a preset: "
+            f"{', '.join(zoo.list_presets())})"
+        )
     table = EvaluationData(args.battery, args.trials_per_task, seed=args.seed).evaluate(model)
     columns = ["task", "response_accuracy", "trial_accuracy"]
     print(_table_text(table, columns))

@@ -1,0 +1,157 @@
+"""Turns a finished training run into a zoo preset folder.
+
+    python tools/make_preset.py RUN_FOLDER PRESET_NAME --eval-csv EVAL.csv [--code-revision REV]
+
+RUN_FOLDER is a `keras-lmrnn train` output (checkpoint.keras, config.json,
+summary.json, state.json). EVAL.csv is what `keras-lmrnn evaluate RUN_FOLDER
+--battery B --csv EVAL.csv` wrote after training: the card's metrics come from
+it, not from training logs. The preset is written to zoo/presets/PRESET_NAME
+through a temporary folder, then renamed into place.
+"""
+
+import argparse
+import csv
+import datetime
+import json
+import os
+import pathlib
+import shutil
+import sys
+import tempfile
+
+import numpy as np
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+FIGURE = {
+    "modcog84": "Figure 7a (20x20 sheet, 84 Mod-Cog tasks, performance at 1e4 steps)",
+    "yang20": "Figure 2a (LM-RNNs and dense RNNs on the 20 Yang tasks)",
+}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("run")
+    parser.add_argument("name")
+    parser.add_argument("--eval-csv", required=True)
+    parser.add_argument("--code-revision", help="override the run's recorded code revision")
+    args = parser.parse_args()
+
+    import keras
+
+    from keras_lmrnn import models, tasks, zoo
+    from keras_lmrnn.evaluation import EvaluationData
+    from keras_lmrnn.zoo.registry import PRESETS
+
+    if args.name not in PRESETS:
+        sys.exit(f"{args.name!r} is not in zoo/registry.py; add it there first")
+    run = pathlib.Path(args.run)
+    config = json.loads((run / "config.json").read_text())
+    summary = json.loads((run / "summary.json").read_text())
+    state = json.loads((run / "state.json").read_text())
+    if state["step"] != config["steps"]:
+        sys.exit(f"run stopped at step {state['step']} of {config['steps']}: not a finished run")
+    table = list(csv.DictReader(open(args.eval_csv)))
+    if [r["task"] for r in table] != tasks.names(config["battery"]):
+        sys.exit(f"{args.eval_csv} does not list the tasks of {config['battery']}")
+
+    trained = keras.models.load_model(run / "checkpoint.keras")
+    # A clean, uncompiled copy: the preset keeps no optimizer state.
+    model = keras.Model.from_config(trained.get_config())
+    model.set_weights(trained.get_weights())
+    layer = models.recurrent_layer(model)
+    # A small stored input: the first evaluation trial of four tasks, 20 steps.
+    example_x = EvaluationData(config["battery"], trials_per_task=1, seed=0).x[:4, :20]
+    example_y = np.asarray(model.predict(example_x, verbose=0))
+
+    target = ROOT / "zoo" / "presets" / args.name
+    staging = pathlib.Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{args.name}-"))
+    try:
+        (staging / "config.json").write_text(model.to_json(indent=1))
+        model.save_weights(staging / "model.weights.h5")
+        np.savez_compressed(staging / "example.npz", x=example_x, y=example_y)
+        mean = {k: float(np.mean([float(r[k]) for r in table])) for k in ("response_accuracy", "trial_accuracy")}
+        metadata = {
+            "name": args.name,
+            "description": PRESETS[args.name],
+            "model": config["model"],
+            "battery": config["battery"],
+            "n": layer.n,
+            "d": layer.d,
+            "mask": layer.mask,
+            "sheet_shape": list(layer.sheet_shape) if layer.sheet_shape else None,
+            "training_command": config["command"],
+            "code_revision": args.code_revision or config.get("code_revision"),
+            "backend": config["backend"],
+            "keras": config["keras"],
+            "steps": state["step"],
+            "batch_size": config["batch_size"],
+            "seq_len": config["seq_len"],
+            "seed": config["seed"],
+            "learning_rate": config["learning_rate"],
+            "trained_on": config["date"],
+            "wall_time_s": summary["wall_s"],
+            "hardware": config["machine"],
+            "weight_counts": {k: summary[k] for k in ("total", "nonzero", "recurrent_nonzero")},
+            "weights_sha256": zoo.sha256(staging / "model.weights.h5"),
+            "metrics": {
+                "source": f"keras-lmrnn evaluate <preset> --battery {config['battery']} "
+                "(64 seeded evaluation trials per task, seed 0)",
+                **mean,
+            },
+            "paper_figure": FIGURE.get(config["battery"]),
+            "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        }
+        (staging / "metadata.json").write_text(json.dumps(metadata, indent=2) + "\n")
+        (staging / "README.md").write_text(card(metadata, table))
+        if target.exists():
+            shutil.rmtree(target)
+        os.replace(staging, target)
+    finally:
+        if staging.exists():
+            shutil.rmtree(staging)
+    print(f"wrote {target}")
+
+
+def card(meta, table):
+    counts = meta["weight_counts"]
+    rows = "\n".join(
+        f"| {r['task']} | {float(r['response_accuracy']):.3f} | {float(r['trial_accuracy']):.3f} |" for r in table
+    )
+    return f"""# {meta['name']}
+
+{meta['description']}: `{meta['model']}` (N = {meta['n']}, d = {meta['d']}, mask "{meta['mask']}"), a leaky
+RNN (alpha 0.2, relu) with a linear readout to 17 classes, trained on the `{meta['battery']}` battery.
+It corresponds to the paper's {meta['paper_figure']}; one seed.
+
+## Training
+
+    {meta['training_command']}
+
+Code revision {meta['code_revision']}, Keras {meta['keras']} on {meta['backend']}, {meta['hardware']};
+{meta['steps']} Adam steps (lr {meta['learning_rate']}) of {meta['batch_size']} x {meta['seq_len']}-step rows, seed
+{meta['seed']}; wall time {meta['wall_time_s']} s (the machine was shared with other runs).
+
+Weights: {counts['total']} trainable, {counts['nonzero']} non-zero, {counts['recurrent_nonzero']} non-zero recurrent.
+
+## Performance
+
+From `{meta['metrics']['source']}`: mean response accuracy **{meta['metrics']['response_accuracy']:.3f}**,
+mean trial accuracy (Yang et al. 2019) **{meta['metrics']['trial_accuracy']:.3f}**.
+
+| task | response accuracy | trial accuracy |
+|---|---|---|
+{rows}
+
+## Loading
+
+```python
+from keras_lmrnn import zoo
+model = zoo.load("{meta['name']}")     # any backend; checks the weights' SHA-256 first
+```
+
+or `keras-lmrnn evaluate {meta['name']} --battery {meta['battery']}`.
+"""
+
+
+if __name__ == "__main__":
+    main()
