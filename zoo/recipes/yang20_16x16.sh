@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Recipe of the yang20 16x16 presets (the paper's Figure 2a setting): trains
+# the autapse pool (d=0), LM-RNNs d=2 and d=4 and a dense RNN(256) for 5000
+# steps on the 20 Yang tasks, evaluates each on the battery's seeded
+# evaluation trials and writes its preset folder.
+#
+#   bash zoo/recipes/yang20_16x16.sh [RUNS_DIR]
+#
+# The four trainings run side by side, single-threaded; each preset's
+# metadata.json records the wall time and machine of the run that made it.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+runs=${1:-runs/zoo}
+mkdir -p "$runs"
+export KERAS_BACKEND=${KERAS_BACKEND:-jax}
+export XLA_FLAGS="--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
+python=${PYTHON:-python}
+
+preset() {  # preset NAME MODEL_SPEC
+  local name=$1 spec=$2
+  keras-lmrnn train --model "$spec" --battery yang20 --steps 5000 --batch-size 64 \
+    --seq-len 100 --eval-every 500 --trials-per-task 64 --seed 0 --quiet --out "$runs/$name"
+  keras-lmrnn evaluate "$runs/$name" --battery yang20 --csv "$runs/$name/eval.csv"
+  "$python" tools/make_preset.py "$runs/$name" "$name" --eval-csv "$runs/$name/eval.csv"
+}
+
+preset yang20_autapse_16x16 autapse:n=256 &
+preset yang20_lmrnn_16x16_d2 lmrnn:n=256,d=2 &
+preset yang20_lmrnn_16x16_d4 lmrnn:n=256,d=4 &
+preset yang20_dense_256 dense:n=256 &
+wait
