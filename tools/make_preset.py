@@ -129,7 +129,7 @@ It corresponds to the paper's {meta['paper_figure']}; one seed.
 
 Code revision {meta['code_revision']}, Keras {meta['keras']} on {meta['backend']}, {meta['hardware']};
 {meta['steps']} Adam steps (lr {meta['learning_rate']}) of {meta['batch_size']} x {meta['seq_len']}-step rows, seed
-{meta['seed']}; wall time {meta['wall_time_s']} s (the machine was shared with other runs).
+{meta["seed"]}; wall time {meta["wall_time_s"]} s.
 
 Weights: {counts['total']} trainable, {counts['nonzero']} non-zero, {counts['recurrent_nonzero']} non-zero recurrent.
 

@@ -9,7 +9,7 @@ Example:
 
 >>> from keras_lmrnn import zoo
 >>> zoo.list_presets()[:1]
-['modcog84_lmrnn_20x20_d2']
+['yang20_autapse_16x16']
 >>> model = zoo.load("modcog84_lmrnn_20x20_d6")        # doctest: +SKIP
 >>> model = zoo.load("path/to/a/preset/folder")         # doctest: +SKIP
 """

@@ -6,6 +6,10 @@ in the folder's `metadata.json`, written by `tools/make_preset.py`.
 """
 
 PRESETS = {
+    "yang20_autapse_16x16": "autapse pool (d=0), 16x16, the 20 Yang tasks, 5k steps",
+    "yang20_lmrnn_16x16_d2": "LM-RNN, 16x16 torus, d=2, the 20 Yang tasks, 5k steps",
+    "yang20_lmrnn_16x16_d4": "LM-RNN, 16x16 torus, d=4, the 20 Yang tasks, 5k steps",
+    "yang20_dense_256": "dense RNN(256), the 20 Yang tasks, 5k steps",
     "modcog84_lmrnn_20x20_d2": "LM-RNN, 20x20 torus, d=2, Mod-Cog 84 tasks, 10k steps",
     "modcog84_lmrnn_20x20_d4": "LM-RNN, 20x20 torus, d=4, Mod-Cog 84 tasks, 10k steps",
     "modcog84_lmrnn_20x20_d6": "LM-RNN, 20x20 torus, d=6, Mod-Cog 84 tasks, 10k steps",

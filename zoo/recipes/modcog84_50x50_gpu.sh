@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Recipe of the paper-scale presets (50x50 sheet, Mod-Cog 84 tasks, 10,000
+# steps; the paper's Table 1): LM-RNN d=6 and d=10, dense RNN(2500), dense
+# RNN(676) (the paper's same-synapse control) and dense RNN(2500) with L1 on W.
+# Meant for one GPU; on a CPU each model takes many hours.
+#
+#   bash zoo/recipes/modcog84_50x50_gpu.sh [RUNS_DIR]
+#
+# Environment: STEPS (default 10000), EVAL_EVERY (1000), TRIALS (64 evaluation
+# trials per task), MAKE_PRESETS (1: write zoo/presets/<name>; the names must
+# first be added to zoo/registry.py), KERAS_BACKEND (default jax).
+# Tested on CPU at tiny scale only:
+#   STEPS=2 EVAL_EVERY=1 TRIALS=1 MAKE_PRESETS=0 bash zoo/recipes/modcog84_50x50_gpu.sh /tmp/gpu-recipe
+# The L1 strength 1e-4 is a first guess, not yet tuned to "sparse but working".
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+runs=${1:-runs/zoo}
+steps=${STEPS:-10000}
+eval_every=${EVAL_EVERY:-1000}
+trials=${TRIALS:-64}
+mkdir -p "$runs"
+export KERAS_BACKEND=${KERAS_BACKEND:-jax}
+python=${PYTHON:-python}
+
+preset() {  # preset NAME MODEL_SPEC
+  local name=$1 spec=$2
+  keras-lmrnn train --model "$spec" --battery modcog84 --steps "$steps" --batch-size 64 \
+    --seq-len 100 --eval-every "$eval_every" --trials-per-task "$trials" --seed 0 --quiet \
+    --out "$runs/$name" --overwrite
+  keras-lmrnn evaluate "$runs/$name" --battery modcog84 --trials-per-task "$trials" --csv "$runs/$name/eval.csv"
+  if [ "${MAKE_PRESETS:-1}" = 1 ]; then
+    "$python" tools/make_preset.py "$runs/$name" "$name" --eval-csv "$runs/$name/eval.csv"
+  fi
+}
+
+preset modcog84_lmrnn_50x50_d6 lmrnn:n=2500,d=6
+preset modcog84_lmrnn_50x50_d10 lmrnn:n=2500,d=10
+preset modcog84_dense_2500 dense:n=2500
+preset modcog84_dense_676 dense:n=676
+preset modcog84_l1_2500 l1:n=2500,l1=1e-4
