@@ -338,7 +338,6 @@ class LMRNNCell(layers.Layer):
         return {**super().get_config(), **config}
 
 
-
 # Arguments of LMRNNCell that LMRNN forwards and exposes as properties.
 CELL_ARGS = (
     "n",

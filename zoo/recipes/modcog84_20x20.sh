@@ -13,16 +13,11 @@ mkdir -p "$runs"
 export KERAS_BACKEND=${KERAS_BACKEND:-jax}
 export XLA_FLAGS="--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
 
-preset() {  # preset NAME MODEL_SPEC
-  local name=$1 spec=$2
-  keras-lmrnn train --model "$spec" --battery modcog84 --steps 10000 --batch-size 32 \
-    --seq-len 100 --eval-every 1000 --trials-per-task 32 --seed 0 --quiet --out "$runs/$name"
-  keras-lmrnn evaluate "$runs/$name" --battery modcog84 --csv "$runs/$name/eval.csv"
-  python tools/make_preset.py "$runs/$name" "$name" --eval-csv "$runs/$name/eval.csv"
-}
+source zoo/recipes/common.sh
+args="modcog84 10000 32 1000 32"  # battery steps batch eval_every trials
 
-preset modcog84_lmrnn_20x20_d2 lmrnn:n=400,d=2 &
-preset modcog84_lmrnn_20x20_d4 lmrnn:n=400,d=4 &
-preset modcog84_lmrnn_20x20_d6 lmrnn:n=400,d=6 &
-preset modcog84_dense_400 dense:n=400 &
+preset modcog84_lmrnn_20x20_d2 lmrnn:n=400,d=2 $args &
+preset modcog84_lmrnn_20x20_d4 lmrnn:n=400,d=4 $args &
+preset modcog84_lmrnn_20x20_d6 lmrnn:n=400,d=6 $args &
+preset modcog84_dense_400 dense:n=400 $args &
 wait

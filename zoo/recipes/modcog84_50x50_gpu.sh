@@ -21,20 +21,13 @@ trials=${TRIALS:-64}
 mkdir -p "$runs"
 export KERAS_BACKEND=${KERAS_BACKEND:-jax}
 python=${PYTHON:-python}
+source zoo/recipes/common.sh
+TRAIN_FLAGS=--overwrite
+EVAL_TRIALS=$trials
+args="modcog84 $steps 64 $eval_every $trials"  # battery steps batch eval_every trials
 
-preset() {  # preset NAME MODEL_SPEC
-  local name=$1 spec=$2
-  keras-lmrnn train --model "$spec" --battery modcog84 --steps "$steps" --batch-size 64 \
-    --seq-len 100 --eval-every "$eval_every" --trials-per-task "$trials" --seed 0 --quiet \
-    --out "$runs/$name" --overwrite
-  keras-lmrnn evaluate "$runs/$name" --battery modcog84 --trials-per-task "$trials" --csv "$runs/$name/eval.csv"
-  if [ "${MAKE_PRESETS:-1}" = 1 ]; then
-    "$python" tools/make_preset.py "$runs/$name" "$name" --eval-csv "$runs/$name/eval.csv"
-  fi
-}
-
-preset modcog84_lmrnn_50x50_d6 lmrnn:n=2500,d=6
-preset modcog84_lmrnn_50x50_d10 lmrnn:n=2500,d=10
-preset modcog84_dense_2500 dense:n=2500
-preset modcog84_dense_676 dense:n=676
-preset modcog84_l1_2500 l1:n=2500,l1=1e-4
+preset modcog84_lmrnn_50x50_d6 lmrnn:n=2500,d=6 $args
+preset modcog84_lmrnn_50x50_d10 lmrnn:n=2500,d=10 $args
+preset modcog84_dense_2500 dense:n=2500 $args
+preset modcog84_dense_676 dense:n=676 $args
+preset modcog84_l1_2500 l1:n=2500,l1=1e-4 $args

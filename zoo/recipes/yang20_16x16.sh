@@ -15,17 +15,11 @@ mkdir -p "$runs"
 export KERAS_BACKEND=${KERAS_BACKEND:-jax}
 export XLA_FLAGS="--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
 python=${PYTHON:-python}
+source zoo/recipes/common.sh
+args="yang20 5000 64 500 64"  # battery steps batch eval_every trials
 
-preset() {  # preset NAME MODEL_SPEC
-  local name=$1 spec=$2
-  keras-lmrnn train --model "$spec" --battery yang20 --steps 5000 --batch-size 64 \
-    --seq-len 100 --eval-every 500 --trials-per-task 64 --seed 0 --quiet --out "$runs/$name"
-  keras-lmrnn evaluate "$runs/$name" --battery yang20 --csv "$runs/$name/eval.csv"
-  "$python" tools/make_preset.py "$runs/$name" "$name" --eval-csv "$runs/$name/eval.csv"
-}
-
-preset yang20_autapse_16x16 autapse:n=256 &
-preset yang20_lmrnn_16x16_d2 lmrnn:n=256,d=2 &
-preset yang20_lmrnn_16x16_d4 lmrnn:n=256,d=4 &
-preset yang20_dense_256 dense:n=256 &
+preset yang20_autapse_16x16 autapse:n=256 $args &
+preset yang20_lmrnn_16x16_d2 lmrnn:n=256,d=2 $args &
+preset yang20_lmrnn_16x16_d4 lmrnn:n=256,d=4 $args &
+preset yang20_dense_256 dense:n=256 $args &
 wait
