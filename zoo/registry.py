@@ -13,5 +13,9 @@ PRESETS = {
     "modcog84_lmrnn_20x20_d2": "LM-RNN, 20x20 torus, d=2, Mod-Cog 84 tasks, 10k steps",
     "modcog84_lmrnn_20x20_d4": "LM-RNN, 20x20 torus, d=4, Mod-Cog 84 tasks, 10k steps",
     "modcog84_lmrnn_20x20_d6": "LM-RNN, 20x20 torus, d=6, Mod-Cog 84 tasks, 10k steps",
+    "modcog84_autapse_20x20": "autapse pool (d=0), 400 units, Mod-Cog 84 tasks, 10k steps",
+    "modcog84_random_20x20_d4": "random sparse, 400 units, in-degree of d=4 (49), Mod-Cog 84 tasks, 10k steps",
     "modcog84_dense_400": "dense RNN(400), Mod-Cog 84 tasks, 10k steps",
+    "modcog84_dense_140": "dense RNN(140), about the recurrent synapses of 20x20 d=4, Mod-Cog 84 tasks, 10k steps",
+    "modcog84_l1_400": "dense RNN(400) with L1 on W, Mod-Cog 84 tasks, 10k steps",
 }
