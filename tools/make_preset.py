@@ -22,10 +22,21 @@ import tempfile
 import numpy as np
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
+# The paper figure or table each (battery, model kind) corresponds to.
 FIGURE = {
-    "modcog84": "Figure 7a (20x20 sheet, 84 Mod-Cog tasks, performance at 1e4 steps)",
-    "yang20": "Figure 2a (LM-RNNs and dense RNNs on the 20 Yang tasks)",
+    ("modcog84", "lmrnn"): "Figure 7a (20x20 sheet, 84 Mod-Cog tasks, performance at 1e4 steps)",
+    ("modcog84", "dense"): "Figure 7a (20x20 sheet, 84 Mod-Cog tasks, performance at 1e4 steps)",
+    ("modcog84", "autapse"): "Figure 4f (Mod-Cog is no longer solved by a pool of autapses) and Figure 7a at d=0",
+    ("modcog84", "random"): "Figure 5c (random sparse RNNs with the in-degree of an LM-RNN)",
+    ("modcog84", "dense-matched"): "Table 1 (dense RNN with about the synapses of an LM-RNN), at 20x20 scale",
+    ("modcog84", "l1"): "Table 1 and Figure 6 (dense RNNs with L1 regularization), at 20x20 scale",
+    ("yang20", "lmrnn"): "Figure 2a (LM-RNNs and dense RNNs on the 20 Yang tasks)",
+    ("yang20", "dense"): "Figure 2a (LM-RNNs and dense RNNs on the 20 Yang tasks)",
+    ("yang20", "autapse"): "Figure 2a at d=0 and Figure 3a (autapse pool on the 20 Yang tasks)",
 }
+# For L1 models a weight counts as non-zero above this magnitude, as the
+# paper's Table 1 counts "weights above a certain threshold".
+L1_THRESHOLD = 1e-3
 
 
 def main():
@@ -34,6 +45,7 @@ def main():
     parser.add_argument("name")
     parser.add_argument("--eval-csv", required=True)
     parser.add_argument("--code-revision", help="override the run's recorded code revision")
+    parser.add_argument("--note", help="a Markdown file whose text the model card adds after the weight counts")
     args = parser.parse_args()
 
     import keras
@@ -54,6 +66,7 @@ def main():
     if [r["task"] for r in table] != tasks.names(config["battery"]):
         sys.exit(f"{args.eval_csv} does not list the tasks of {config['battery']}")
 
+    kind, _ = models.parse_spec(config["model"])
     trained = keras.models.load_model(run / "checkpoint.keras")
     # A clean, uncompiled copy: the preset keeps no optimizer state.
     model = keras.Model.from_config(trained.get_config())
@@ -92,13 +105,15 @@ def main():
             "wall_time_s": summary["wall_s"],
             "hardware": config["machine"],
             "weight_counts": {k: summary[k] for k in ("total", "nonzero", "recurrent_nonzero")},
+            **thresholded_counts(model, kind),
             "weights_sha256": zoo.sha256(staging / "model.weights.h5"),
             "metrics": {
                 "source": f"keras-lmrnn evaluate <preset> --battery {config['battery']} "
                 "(64 seeded evaluation trials per task, seed 0)",
                 **mean,
             },
-            "paper_figure": FIGURE.get(config["battery"]),
+            "paper_figure": FIGURE.get((config["battery"], kind)),
+            **({"note": pathlib.Path(args.note).read_text()} if args.note else {}),
             "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         }
         (staging / "metadata.json").write_text(json.dumps(metadata, indent=2) + "\n")
@@ -110,6 +125,27 @@ def main():
         if staging.exists():
             shutil.rmtree(staging)
     print(f"wrote {target}")
+
+
+def thresholded_counts(model, kind):
+    """For L1 models: weight counts above L1_THRESHOLD (Adam leaves the
+    penalized weights hovering near zero, never exactly at it)."""
+    if kind != "l1":
+        return {}
+    from keras_lmrnn import models
+
+    counts = models.count_weights(model, threshold=L1_THRESHOLD)
+    return {"weight_counts_above_threshold": {"threshold": L1_THRESHOLD, **counts}}
+
+
+def above_threshold(meta):
+    counts = meta.get("weight_counts_above_threshold")
+    if not counts:
+        return ""
+    return (
+        f"\nAbove abs(w) > {counts['threshold']:g} (how the paper's Table 1 counts an L1 model's weights): "
+        f"{counts['nonzero']} non-zero, {counts['recurrent_nonzero']} non-zero recurrent."
+    )
 
 
 def card(meta, table):
@@ -131,8 +167,8 @@ Code revision {meta['code_revision']}, Keras {meta['keras']} on {meta['backend']
 {meta['steps']} Adam steps (lr {meta['learning_rate']}) of {meta['batch_size']} x {meta['seq_len']}-step rows, seed
 {meta["seed"]}; wall time {meta["wall_time_s"]} s.
 
-Weights: {counts['total']} trainable, {counts['nonzero']} non-zero, {counts['recurrent_nonzero']} non-zero recurrent.
-
+Weights: {counts['total']} trainable, {counts['nonzero']} non-zero, {counts['recurrent_nonzero']} non-zero recurrent.{above_threshold(meta)}
+{meta.get('note', '')}
 ## Performance
 
 From `{meta['metrics']['source']}`: mean response accuracy **{meta['metrics']['response_accuracy']:.3f}**,

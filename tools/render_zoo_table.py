@@ -18,11 +18,14 @@ def table():
     ]
     for name in zoo.list_presets():
         meta = zoo.metadata(name)
-        counts, metrics = meta["weight_counts"], meta["metrics"]
+        metrics = meta["metrics"]
+        # L1 models: the counts above the threshold, as the paper's Table 1.
+        counts = meta.get("weight_counts_above_threshold", meta["weight_counts"])
+        mark = f" (abs w > {counts['threshold']:g})" if "threshold" in counts else ""
         d = "-" if meta["d"] is None else meta["d"]
         rows.append(
             f"| [{name}](zoo/presets/{name}/README.md) | {meta['battery']} | {meta['n']} | {d} | "
-            f"{counts['total']} | {counts['nonzero']} | {counts['recurrent_nonzero']} | "
+            f"{counts['total']} | {counts['nonzero']}{mark} | {counts['recurrent_nonzero']}{mark} | "
             f"{metrics['response_accuracy']:.3f} | {metrics['trial_accuracy']:.3f} |"
         )
     return "\n".join(rows)

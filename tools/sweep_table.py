@@ -1,0 +1,57 @@
+"""A Markdown table comparing finished training runs, e.g. an L1 sweep.
+
+    python tools/sweep_table.py RUN_FOLDER ... [--threshold 1e-3] [--at 2000,5000]
+
+For each run (a `keras-lmrnn train` output evaluated with `keras-lmrnn
+evaluate RUN --csv RUN/eval.csv`): its model spec, the mean response accuracy
+of its training curve at the `--at` steps, that of eval.csv, and its weight
+counts above `--threshold`.
+"""
+
+import argparse
+import csv
+import json
+import pathlib
+
+import numpy as np
+
+
+def curve_means(run):
+    by_step = {}
+    for row in csv.DictReader(open(run / "curve.csv")):
+        by_step.setdefault(int(row["step"]), []).append(float(row["response_accuracy"]))
+    return {step: float(np.mean(values)) for step, values in by_step.items()}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("runs", nargs="+", type=pathlib.Path)
+    parser.add_argument("--threshold", type=float, default=1e-3)
+    parser.add_argument("--at", default="2000,5000", help="training steps whose curve values to show")
+    args = parser.parse_args()
+
+    import keras
+
+    from keras_lmrnn import models
+
+    steps = [int(s) for s in args.at.split(",")]
+    rows = [
+        f"| model | {' | '.join(f'curve@{s}' for s in steps)} | response acc. (eval.csv) | "
+        f"non-zero (abs w > {args.threshold:g}) | non-zero recurrent |",
+        "|---|" + "---|" * (len(steps) + 3),
+    ]
+    for run in args.runs:
+        config = json.loads((run / "config.json").read_text())
+        curve = curve_means(run)
+        evaluated = np.mean([float(r["response_accuracy"]) for r in csv.DictReader(open(run / "eval.csv"))])
+        counts = models.count_weights(keras.models.load_model(run / "checkpoint.keras"), args.threshold)
+        at = " | ".join(f"{curve[s]:.3f}" if s in curve else "-" for s in steps)
+        rows.append(
+            f"| `{config['model']}` | {at} | {evaluated:.3f} | {counts['nonzero']} of {counts['total']} | "
+            f"{counts['recurrent_nonzero']} |"
+        )
+    print("\n".join(rows))
+
+
+if __name__ == "__main__":
+    main()
