@@ -74,3 +74,14 @@ def test_registry_folders_and_readme_agree():
     block = re.search(r"<!-- zoo -->(.*)<!-- /zoo -->", text, re.S).group(1)
     listed = re.findall(r"^\| \[([^\]]+)\]", block, re.M)
     assert listed == PRESETS
+
+
+@pytest.mark.parametrize("name", PRESETS)
+def test_a_recipe_trains_the_preset_as_recorded(name):
+    """The committed recipe names this preset with the model its metadata records."""
+    recipes = "".join(p.read_text() for p in (ROOT / "zoo" / "recipes").glob("*.sh"))
+    spec = zoo.metadata(name)["model"]
+    assert f"[{name}]={spec}\n" in recipes or f"preset {name} {spec} " in recipes, (
+        f"no recipe in zoo/recipes trains {name} as {spec}"
+    )
+    assert f"--model {spec} " in zoo.metadata(name)["training_command"]

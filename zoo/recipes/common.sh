@@ -18,3 +18,10 @@ preset() {
     "${python:-python}" tools/make_preset.py "$runs/$name" "$name" --eval-csv "$runs/$name/eval.csv"
   fi
 }
+
+# wait_all PID ...: waits for every background job; fails if any of them failed.
+wait_all() {
+  local pid failed=0
+  for pid in "$@"; do wait "$pid" || failed=1; done
+  return $failed
+}

@@ -41,7 +41,7 @@ l1_sweep() {  # trains without making presets; compare the runs' eval.csv
     MAKE_PRESETS=0 preset "l1_sweep_$lambda" "l1:n=400,l1=$lambda" $args &
     pids+=($!)
   done
-  for pid in "${pids[@]}"; do wait "$pid"; done
+  wait_all "${pids[@]}"
 }
 
 names=("$@")
@@ -61,6 +61,4 @@ for name in "${names[@]}"; do
   fi
   pids+=($!)
 done
-failed=0
-for pid in "${pids[@]}"; do wait "$pid" || failed=1; done
-exit $failed
+wait_all "${pids[@]}"

@@ -18,8 +18,8 @@ python=${PYTHON:-python}
 source zoo/recipes/common.sh
 args="yang20 5000 64 500 64"  # battery steps batch eval_every trials
 
-preset yang20_autapse_16x16 autapse:n=256 $args &
-preset yang20_lmrnn_16x16_d2 lmrnn:n=256,d=2 $args &
-preset yang20_lmrnn_16x16_d4 lmrnn:n=256,d=4 $args &
-preset yang20_dense_256 dense:n=256 $args &
-wait
+preset yang20_autapse_16x16 autapse:n=256 $args & pids=($!)
+preset yang20_lmrnn_16x16_d2 lmrnn:n=256,d=2 $args & pids+=($!)
+preset yang20_lmrnn_16x16_d4 lmrnn:n=256,d=4 $args & pids+=($!)
+preset yang20_dense_256 dense:n=256 $args & pids+=($!)
+wait_all "${pids[@]}"
