@@ -11,8 +11,10 @@ also be named by a spec string, as the command line does:
     dense-matched:n=400,d=4    dense RNN with about lmrnn:n=400,d=4's recurrent synapses
     l1:n=400,l1=1e-4           dense RNN with an L1 penalty on W
 
-Optional keys for all: seed, alpha, noise (recurrent noise std); for lmrnn and
-random: sheet=ROWSxCOLS, periodic=0|1; for random: mask_seed.
+Optional keys for all: seed, alpha, noise (recurrent noise std), init (the
+recurrent initialisation: indegree, the default, or uniform; see
+`_recurrent_initializer`); for lmrnn and random: sheet=ROWSxCOLS,
+periodic=0|1; for random: mask_seed.
 
 Example:
 
@@ -33,7 +35,29 @@ NUM_CLASSES = 17
 KINDS = ("lmrnn", "random", "autapse", "dense", "dense-matched", "l1")
 
 
-def _model(input_size, name, seed=None, **layer_kwargs):
+INITS = ("indegree", "uniform")
+
+
+def _recurrent_initializer(init, n):
+    """The LMRNN `recurrent_initializer` of a spec's `init` key.
+
+    "indegree" (default): the layer's own in-degree scaled draw (every row of
+    W has the same variance whatever the mask). "uniform": U(-1/sqrt(n),
+    1/sqrt(n)) for every entry, then masked, as PyTorch's `nn.RNN` default
+    followed by a mask; the rows of a sparse W then have k/n of a dense row's
+    variance (k = in-degree).
+    """
+    if init not in INITS:
+        raise ValueError(f"Invalid value for argument `init`: expected one of {INITS}. Received: init={init!r}")
+    if init == "indegree":
+        return None
+    return keras.initializers.RandomUniform(-1 / math.sqrt(n), 1 / math.sqrt(n))
+
+
+def _model(input_size, name, seed=None, init="indegree", **layer_kwargs):
+    layer_kwargs["recurrent_initializer"] = _recurrent_initializer(init, layer_kwargs["n"])
+    if init != "indegree":
+        name = f"{name}_init_{init}"
     inputs = keras.Input((None, input_size), name="task_inputs")
     hidden = LMRNN(return_sequences=True, name="rnn", seed=seed, **layer_kwargs)(inputs)
     readout_init = keras.initializers.GlorotUniform(seed=None if seed is None else seed + 3)
@@ -103,7 +127,7 @@ BUILDERS = {
     "dense-matched": (build_dense_matched, ("n", "d")),
     "l1": (build_l1, ("n", "l1")),
 }
-OPTIONAL = {"seed", "alpha", "noise", "sheet", "periodic", "mask_seed"}
+OPTIONAL = {"seed", "alpha", "noise", "sheet", "periodic", "mask_seed", "init"}
 
 
 def parse_spec(spec):
@@ -143,6 +167,10 @@ def _parse_value(key, text):
         return (int(rows), int(cols))
     if key in ("n", "seed", "mask_seed"):
         return int(text)
+    if key == "init":
+        if text not in INITS:
+            raise ValueError(text)
+        return text
     if key == "periodic":
         if text not in ("0", "1"):
             raise ValueError(text)

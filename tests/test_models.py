@@ -71,8 +71,38 @@ def test_models_survive_keras_files(tmp_path):
 
 @pytest.mark.parametrize(
     "spec",
-    ["", "lstm:n=4", "lmrnn:n=16", "lmrnn:n=16,d=1,colour=3", "dense:n=many", "lmrnn:n=16,d=1,periodic=yes"],
+    [
+        "", "lstm:n=4", "lmrnn:n=16", "lmrnn:n=16,d=1,colour=3", "dense:n=many", "lmrnn:n=16,d=1,periodic=yes",
+        "lmrnn:n=16,d=1,init=orthogonal",
+    ],
 )
 def test_bad_specs_raise(spec):
     with pytest.raises(ValueError, match="Invalid model spec"):
         models.build_model(spec, INPUTS)
+
+
+def test_uniform_init_is_a_masked_dense_draw():
+    """init=uniform: U(-1/sqrt(n), 1/sqrt(n)) then masked, so a sparse row
+    keeps k/n of a dense row's variance; the default equalises rows."""
+    n, k = 400, 49  # 20x20 torus, d=4
+    bound = 1 / np.sqrt(n)
+
+    def kernel(spec):
+        layer = models.recurrent_layer(models.build_model(spec, INPUTS))
+        return keras.ops.convert_to_numpy(layer.cell.recurrent_kernel), layer.mask_array.T
+
+    sparse, mask = kernel("lmrnn:n=400,d=4,init=uniform,seed=1")
+    dense, _ = kernel("dense:n=400,init=uniform,seed=1")
+    assert not sparse[~mask].any()
+    assert np.abs(sparse).max() <= bound and np.abs(dense).max() <= bound
+    # column j holds unit j's inputs (Keras stores W as (pre, post))
+    # summed squares of a unit's inputs: k/(3n) for the sparse draw, 1/3 dense
+    assert (sparse**2).sum(0).mean() == pytest.approx(k / (3 * n), rel=0.1)
+    assert (dense**2).sum(0).mean() == pytest.approx(1 / 3, rel=0.1)
+    default, _ = kernel("lmrnn:n=400,d=4,seed=1")
+    assert (default**2).sum(0).mean() == pytest.approx(0.25, rel=0.1)  # gain 0.5 squared
+
+
+def test_init_names_the_model():
+    assert models.build_model("dense:n=16,init=uniform", INPUTS).name == "dense_n16_init_uniform"
+    assert models.build_model("dense:n=16", INPUTS).name == "dense_n16"
