@@ -85,3 +85,16 @@ def test_a_recipe_trains_the_preset_as_recorded(name):
         f"no recipe in zoo/recipes trains {name} as {spec}"
     )
     assert f"--model {spec} " in zoo.metadata(name)["training_command"]
+
+
+@pytest.mark.parametrize("name", PRESETS)
+def test_card_states_the_recorded_architecture(name):
+    """The card's first lines give N and d (or 'no mask') exactly as metadata.json records them."""
+    meta = zoo.metadata(name)
+    card = (ROOT / "zoo" / "presets" / name / "README.md").read_text()
+    if meta["d"] is None:
+        expected = f"(N = {meta['n']}, {meta['mask']}: no mask)"
+    else:
+        expected = f"(N = {meta['n']}, d = {meta['d']}, mask \"{meta['mask']}\")"
+    assert expected in card
+    assert "None" not in card.split("## Training")[0]

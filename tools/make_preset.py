@@ -148,6 +148,13 @@ def above_threshold(meta):
     )
 
 
+def architecture(meta):
+    """'N = 400, d = 4, mask "locality"', or 'N = 400, dense: no mask' when d does not apply."""
+    if meta["d"] is None:
+        return f"N = {meta['n']}, {meta['mask']}: no mask"
+    return f"N = {meta['n']}, d = {meta['d']}, mask \"{meta['mask']}\""
+
+
 def card(meta, table):
     counts = meta["weight_counts"]
     rows = "\n".join(
@@ -155,7 +162,7 @@ def card(meta, table):
     )
     return f"""# {meta['name']}
 
-{meta['description']}: `{meta['model']}` (N = {meta['n']}, d = {meta['d']}, mask "{meta['mask']}"), a leaky
+{meta['description']}: `{meta['model']}` ({architecture(meta)}), a leaky
 RNN (alpha 0.2, relu) with a linear readout to 17 classes, trained on the `{meta['battery']}` battery.
 It corresponds to the paper's {meta['paper_figure']}; one seed.
 
