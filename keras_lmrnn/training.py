@@ -167,17 +167,27 @@ def _write_curve_header(out):
         csv.writer(f).writerow(CURVE_FIELDS)
 
 
-def _read_curve(out):
-    """(step, mean response accuracy) pairs already in curve.csv."""
-    path = out / "curve.csv"
-    if not path.exists():
-        _write_curve_header(out)
-        return []
+def read_curve(run):
+    """The learning curve of a training run: (step, mean response accuracy) pairs.
+
+    Averages over tasks the rows of `run/curve.csv`, in step order.
+
+    >>> dict(read_curve("runs/main/0_lmrnn_n=400_d=2"))[2000]  # doctest: +SKIP
+    0.409
+    """
     by_step = {}
-    with open(path, newline="") as f:
+    with open(pathlib.Path(run) / "curve.csv", newline="") as f:
         for row in csv.DictReader(f):
             by_step.setdefault(int(row["step"]), []).append(float(row["response_accuracy"]))
     return [(s, float(np.mean(v))) for s, v in sorted(by_step.items())]
+
+
+def _read_curve(out):
+    """The curve already in `out`, starting a fresh curve.csv if there is none."""
+    if not (out / "curve.csv").exists():
+        _write_curve_header(out)
+        return []
+    return read_curve(out)
 
 
 def _evaluate(model, eval_data, step, out):

@@ -39,6 +39,7 @@ def test_interrupted_and_resumed_equals_uninterrupted(tmp_path):
     assert steps == [0, 2, 4, 6, 8]
     lines = (tmp_path / "part" / "curve.csv").read_text().strip().splitlines()
     assert len(lines) == 1 + 5 * 20  # header + each step once per task
+    np.testing.assert_allclose(training.read_curve(tmp_path / "part"), resumed["curve"])
     assert (tmp_path / "part" / "curve.png").stat().st_size > 1000
 
 

@@ -16,13 +16,6 @@ import pathlib
 import numpy as np
 
 
-def curve_means(run):
-    by_step = {}
-    for row in csv.DictReader(open(run / "curve.csv")):
-        by_step.setdefault(int(row["step"]), []).append(float(row["response_accuracy"]))
-    return {step: float(np.mean(values)) for step, values in by_step.items()}
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("runs", nargs="+", type=pathlib.Path)
@@ -32,7 +25,7 @@ def main():
 
     import keras
 
-    from keras_lmrnn import models
+    from keras_lmrnn import models, training
 
     steps = [int(s) for s in args.at.split(",")]
     rows = [
@@ -42,7 +35,7 @@ def main():
     ]
     for run in args.runs:
         config = json.loads((run / "config.json").read_text())
-        curve = curve_means(run)
+        curve = dict(training.read_curve(run))
         evaluated = np.mean([float(r["response_accuracy"]) for r in csv.DictReader(open(run / "eval.csv"))])
         counts = models.count_weights(keras.models.load_model(run / "checkpoint.keras"), args.threshold)
         at = " | ".join(f"{curve[s]:.3f}" if s in curve else "-" for s in steps)
