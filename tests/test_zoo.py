@@ -1,8 +1,14 @@
 """Every preset loads, verifies and reproduces its stored output, under every backend."""
 
+import functools
+import importlib.util
+import json
+import os
 import pathlib
 import re
 import shutil
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -14,6 +20,16 @@ from keras_lmrnn.evaluation import EvaluationData, mean_performance
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 PRESETS = zoo.list_presets()
+SCRIPT = pathlib.Path(sys.executable).parent / "keras-lmrnn"
+
+
+@functools.cache
+def make_preset():
+    """tools/make_preset.py as a module."""
+    spec = importlib.util.spec_from_file_location("make_preset", ROOT / "tools" / "make_preset.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 @pytest.mark.parametrize("name", PRESETS)
@@ -42,14 +58,234 @@ def copy_of(name, tmp_path):
     return folder
 
 
-@pytest.mark.skipif(not PRESETS, reason="no presets")
-def test_corrupted_weights_fail_loudly(tmp_path):
-    folder = copy_of(PRESETS[0], tmp_path)
-    data = bytearray((folder / "model.weights.h5").read_bytes())
+def flip_a_byte(path):
+    data = bytearray(path.read_bytes())
     data[len(data) // 2] ^= 0xFF
-    (folder / "model.weights.h5").write_bytes(bytes(data))
-    with pytest.raises(zoo.PresetError, match="SHA-256"):
+    path.write_bytes(bytes(data))
+
+
+def other_d(d):
+    return 6 if d != 6 else 2
+
+
+def edit_config(path):
+    """The issue's case: another d in the serialized model, a different architecture."""
+    config = json.loads(path.read_text())
+    (rnn,) = [layer for layer in config["config"]["layers"] if "d" in layer["config"]]
+    rnn["config"]["d"] = other_d(rnn["config"]["d"])
+    path.write_text(json.dumps(config, indent=1))
+
+
+def edit_metadata(path):
+    meta = json.loads(path.read_text())
+    meta["d"] = other_d(meta["d"])
+    path.write_text(json.dumps(meta, indent=2) + "\n")
+
+
+def edit_card(path):
+    """One digit of the card's mean response accuracy, e.g. **0.723** -> **0.724**."""
+    text = path.read_text()
+    edited = re.sub(r"\*\*(\d\.\d\d)(\d)\*\*", lambda m: f"**{m[1]}{(int(m[2]) + 1) % 10}**", text, count=1)
+    assert edited != text
+    path.write_text(edited)
+
+
+EDITS = {
+    "config.json": edit_config,
+    "model.weights.h5": flip_a_byte,
+    "metadata.json": edit_metadata,
+    "README.md": edit_card,
+    "example.npz": flip_a_byte,
+}
+
+
+def test_every_preset_file_has_an_edit():
+    assert sorted(EDITS) == sorted(zoo.FILES)
+
+
+@pytest.mark.parametrize("edited", zoo.FILES)
+@pytest.mark.parametrize("name", PRESETS)
+def test_editing_any_file_is_refused_naming_it(name, edited, tmp_path):
+    folder = copy_of(name, tmp_path)
+    EDITS[edited](folder / edited)
+    expected = json.loads((folder / zoo.MANIFEST).read_text())["files"][edited]
+    actual = zoo.sha256(folder / edited)
+    assert actual != expected
+    with pytest.raises(zoo.PresetError) as info:
         zoo.load(folder)
+    message = str(info.value)
+    assert f"{edited} has SHA-256 {actual}, but manifest.json records {expected}" in message
+    assert "Re-download the preset, or re-create it" in message
+    assert "\n" not in message
+
+
+@pytest.mark.parametrize("name", PRESETS)
+def test_manifest_records_every_file_as_committed(name):
+    folder = zoo.preset_path(name)
+    manifest = json.loads((folder / zoo.MANIFEST).read_text())
+    assert manifest == {"format": 1, "files": {f: zoo.sha256(folder / f) for f in zoo.FILES}}
+
+
+@pytest.mark.skipif(not PRESETS, reason="no presets")
+def test_missing_manifest_is_refused(tmp_path):
+    folder = copy_of(PRESETS[0], tmp_path)
+    (folder / zoo.MANIFEST).unlink()
+    with pytest.raises(zoo.PresetError, match="manifest.json is missing .* Re-download the preset"):
+        zoo.load(folder)
+
+
+@pytest.mark.skipif(not PRESETS, reason="no presets")
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "not json",
+        "[1, 2]",
+        '{"files": {}}',
+        '{"format": 2, "files": {}}',
+        '{"format": 1, "files": ["config.json"]}',
+        '{"format": 1, "files": {"../config.json": "00"}}',
+    ],
+)
+def test_unreadable_manifest_is_refused(tmp_path, text):
+    folder = copy_of(PRESETS[0], tmp_path)
+    (folder / zoo.MANIFEST).write_text(text)
+    with pytest.raises(zoo.PresetError, match="manifest.json is unreadable"):
+        zoo.load(folder)
+
+
+@pytest.mark.skipif(not PRESETS, reason="no presets")
+@pytest.mark.parametrize("dropped", zoo.FILES)
+def test_a_file_left_out_of_the_manifest_is_refused(tmp_path, dropped):
+    folder = copy_of(PRESETS[0], tmp_path)
+    manifest = json.loads((folder / zoo.MANIFEST).read_text())
+    del manifest["files"][dropped]
+    (folder / zoo.MANIFEST).write_text(json.dumps(manifest))
+    with pytest.raises(zoo.PresetError, match=f"records no SHA-256 for {re.escape(dropped)}"):
+        zoo.load(folder)
+
+
+@pytest.mark.skipif(not PRESETS, reason="no presets")
+def test_cli_evaluate_refuses_an_edited_preset_in_one_line(tmp_path):
+    name = PRESETS[0]
+    folder = copy_of(name, tmp_path)
+    edit_config(folder / "config.json")
+    done = subprocess.run(
+        [str(SCRIPT), "evaluate", str(folder), "--battery", zoo.metadata(name)["battery"]],
+        capture_output=True, text=True, cwd=tmp_path, timeout=300,
+        env=dict(os.environ, KERAS_BACKEND=keras.backend.backend(), TF_CPP_MIN_LOG_LEVEL="3"),
+    )
+    assert done.returncode == 2, done.stderr
+    assert done.stdout == ""
+    # TensorFlow may log its own start-up lines; ours is the one line we own.
+    errors = [line for line in done.stderr.splitlines() if line.startswith("keras-lmrnn")]
+    assert len(errors) == 1, done.stderr
+    assert errors[0].startswith("keras-lmrnn evaluate: error: ")
+    assert "config.json has SHA-256" in errors[0]
+    assert "Traceback" not in done.stderr
+
+
+def absolute_paths(text):
+    """The absolute paths (POSIX, home or Windows) that appear in `text`."""
+    return re.findall(r"(?:^|[\s`'\"(=])((?:/|~/|[A-Za-z]:\\)[\w.~-][^\s`'\")]*)", text)
+
+
+@pytest.mark.parametrize("name", PRESETS)
+def test_no_machine_paths_in_metadata_or_card(name):
+    folder = zoo.preset_path(name)
+    meta_text = (folder / "metadata.json").read_text()
+    card = (folder / "README.md").read_text()
+    for text in (meta_text, card):
+        assert "/work/" not in text and "/home/" not in text
+        assert absolute_paths(text) == []
+    command = zoo.metadata(name)["training_command"]
+    words = command.split()
+    assert words[:2] == ["keras-lmrnn", "train"]
+    assert not [w for w in words if w.startswith(("/", "~"))]
+    assert not pathlib.PurePosixPath(words[words.index("--out") + 1]).is_absolute()
+    assert f"\n    {command}\n" in card
+
+
+@pytest.mark.parametrize(
+    "text, found",
+    [
+        ("keras-lmrnn train --out runs/x", []),
+        ("see `/work/runs/x` and (/home/me/y)", ["/work/runs/x", "/home/me/y"]),
+        ("x --out=/tmp/a", ["/tmp/a"]),
+        ("~/runs/b and C:\\runs\\c", ["~/runs/b", "C:\\runs\\c"]),
+        ("accuracy 0.5/1 and a/b", []),
+    ],
+)
+def test_absolute_paths_finds_them(text, found):
+    assert absolute_paths(text) == found
+
+
+@pytest.mark.parametrize(
+    "command, portable",
+    [
+        (
+            "/work/main/.venv/bin/keras-lmrnn train --model lmrnn:n=400,d=6 --seed 0 --quiet "
+            "--out /work/runs/long/lmrnn_n_400_d_6",
+            "keras-lmrnn train --model lmrnn:n=400,d=6 --seed 0 --quiet --out runs/lmrnn_n_400_d_6",
+        ),
+        # A relative --out is the recipe's own and is kept.
+        (
+            "/home/me/env/bin/keras-lmrnn train --model dense:n=4 --out runs/zoo/modcog84_dense_140",
+            "keras-lmrnn train --model dense:n=4 --out runs/zoo/modcog84_dense_140",
+        ),
+        ("keras-lmrnn train --out=/tmp/x/run_1/ --quiet", "keras-lmrnn train --out=runs/run_1 --quiet"),
+        ("/opt/lib/keras_lmrnn/cli.py train --out ../elsewhere/r2", "keras-lmrnn train --out runs/r2"),
+        ("keras-lmrnn train --out ~/runs/r3", "keras-lmrnn train --out runs/r3"),
+        ("C:\\env\\keras-lmrnn.exe train --out C:\\runs\\r4", "keras-lmrnn train --out runs/r4"),
+        ("keras-lmrnn compare --models dense:n=4 lmrnn:n=4,d=1", "keras-lmrnn compare --models dense:n=4 lmrnn:n=4,d=1"),
+    ],
+)
+def test_portable_command(command, portable):
+    assert make_preset().portable_command(command) == portable
+
+
+def test_make_preset_writes_a_verified_preset_with_a_portable_command(tmp_path, monkeypatch):
+    """tools/make_preset.py end to end, into a scratch zoo/presets, on a finished run folder made
+    here as `keras-lmrnn train` writes one (an untrained model: only the files matter)."""
+    from keras_lmrnn import models, tasks
+
+    run = tmp_path / "run"
+    run.mkdir()
+    spec, battery = "dense:n=8", "yang20"
+    kind, kwargs = models.parse_spec(spec)
+    model = models.BUILDERS[kind][0](EvaluationData(battery, 1, seed=0).x.shape[-1], **kwargs)
+    model.save(run / "checkpoint.keras")
+    train = f"train --model {spec} --battery {battery} --steps 2 --seed 0 --quiet --out {run}"
+    config = {
+        "command": f"/some/machine/venv/bin/keras-lmrnn {train}", "model": spec, "battery": battery,
+        "steps": 2, "batch_size": 4, "seq_len": 30, "seed": 0, "learning_rate": 1e-3, "code_revision": "abc1234",
+        "backend": keras.backend.backend(), "keras": keras.__version__, "machine": "test machine",
+        "date": "2026-01-01T00:00:00+00:00",
+    }
+    (run / "config.json").write_text(json.dumps(config))
+    (run / "summary.json").write_text(json.dumps({**models.count_weights(model), "wall_s": 1}))
+    (run / "state.json").write_text(json.dumps({"step": 2}))
+    eval_csv = tmp_path / "eval.csv"
+    eval_csv.write_text("task,response_accuracy,trial_accuracy\n" + "".join(
+        f"{task},0.5,0.25\n" for task in tasks.names(battery)
+    ))
+
+    tool = make_preset()
+    (tmp_path / "zoo" / "presets").mkdir(parents=True)
+    monkeypatch.setattr(tool, "ROOT", tmp_path)
+    name = "yang20_dense_256"  # a registered name; written under tmp_path only
+    monkeypatch.setattr(sys, "argv", ["make_preset.py", str(run), name, "--eval-csv", str(eval_csv)])
+    tool.main()
+
+    folder = tmp_path / "zoo" / "presets" / name
+    assert sorted(p.name for p in folder.parent.iterdir()) == [name]  # no staging folder left
+    assert sorted(p.name for p in folder.iterdir()) == sorted([*zoo.FILES, zoo.MANIFEST])
+    zoo.load(folder)  # the manifest was written after every file it checksums
+    command = f"keras-lmrnn {train}".replace(str(run), "runs/run")
+    assert zoo.metadata(folder)["training_command"] == command
+    card = (folder / "README.md").read_text()
+    assert f"\n    {command}\n" in card
+    assert absolute_paths(card) == [] and absolute_paths((folder / "metadata.json").read_text()) == []
 
 
 @pytest.mark.skipif(not PRESETS, reason="no presets")

@@ -6,7 +6,10 @@ RUN_FOLDER is a `keras-lmrnn train` output (checkpoint.keras, config.json,
 summary.json, state.json). EVAL.csv is what `keras-lmrnn evaluate RUN_FOLDER
 --battery B --csv EVAL.csv` wrote after training: the card's metrics come from
 it, not from training logs. The preset is written to zoo/presets/PRESET_NAME
-through a temporary folder, then renamed into place.
+through a temporary folder, then renamed into place; its manifest.json (the
+SHA-256 of every other file, which `zoo.load` checks) is written last. The
+recorded training command names no path of the training machine (see
+`portable_command`).
 """
 
 import argparse
@@ -66,6 +69,9 @@ def main():
     if [r["task"] for r in table] != tasks.names(config["battery"]):
         sys.exit(f"{args.eval_csv} does not list the tasks of {config['battery']}")
 
+    command = portable_command(config["command"])
+    if any(word.startswith(("/", "~")) or ":\\" in word for word in command.split()):
+        sys.exit(f"the run's command still names a path of its machine after portable_command: {command}")
     kind, _ = models.parse_spec(config["model"])
     trained = keras.models.load_model(run / "checkpoint.keras")
     # A clean, uncompiled copy: the preset keeps no optimizer state.
@@ -92,7 +98,7 @@ def main():
             "d": layer.d,
             "mask": layer.mask,
             "sheet_shape": list(layer.sheet_shape) if layer.sheet_shape else None,
-            "training_command": config["command"],
+            "training_command": command,
             "code_revision": args.code_revision or config.get("code_revision"),
             "backend": config["backend"],
             "keras": config["keras"],
@@ -118,6 +124,7 @@ def main():
         }
         (staging / "metadata.json").write_text(json.dumps(metadata, indent=2) + "\n")
         (staging / "README.md").write_text(card(metadata, table))
+        zoo.write_manifest(staging)  # last: it checksums the files above as written
         if target.exists():
             shutil.rmtree(target)
         os.replace(staging, target)
@@ -125,6 +132,32 @@ def main():
         if staging.exists():
             shutil.rmtree(staging)
     print(f"wrote {target}")
+
+
+def portable_command(command):
+    """`command` (a run's recorded `keras-lmrnn ...` command line) without paths of the machine
+    that ran it: the program as `keras-lmrnn`, an absolute (or `..`, or `~`) --out folder as
+    `runs/<folder name>`. A relative --out such as `runs/zoo/NAME` is kept.
+
+    >>> portable_command("/work/main/.venv/bin/keras-lmrnn train --model dense:n=4 --out /work/runs/long/dense_4")
+    'keras-lmrnn train --model dense:n=4 --out runs/dense_4'
+    """
+    _program, *words = command.split()
+    for i, word in enumerate(words):
+        if word == "--out" and i + 1 < len(words):
+            words[i + 1] = _portable_folder(words[i + 1])
+        elif word.startswith("--out="):
+            words[i] = "--out=" + _portable_folder(word[len("--out="):])
+    return " ".join(["keras-lmrnn", *words])
+
+
+def _portable_folder(folder):
+    posix = pathlib.PurePosixPath(folder)
+    absolute = posix.is_absolute() or pathlib.PureWindowsPath(folder).is_absolute() or folder.startswith("~")
+    if absolute or ".." in posix.parts:
+        name = pathlib.PureWindowsPath(folder).name  # either separator
+        return f"runs/{name if name not in ('', '.', '..') else 'run'}"
+    return folder
 
 
 def thresholded_counts(model, kind):
@@ -189,7 +222,7 @@ mean trial accuracy (Yang et al. 2019) **{meta['metrics']['trial_accuracy']:.3f}
 
 ```python
 from keras_lmrnn import zoo
-model = zoo.load("{meta['name']}")     # any backend; checks the weights' SHA-256 first
+model = zoo.load("{meta['name']}")     # any backend; checks the files' SHA-256 manifest first
 ```
 
 or `keras-lmrnn evaluate {meta['name']} --battery {meta['battery']}`.

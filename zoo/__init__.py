@@ -1,9 +1,10 @@
 """Pretrained presets: trained comparison models, loadable by name under any backend.
 
 A preset is a folder holding `config.json` (the serialized Keras model),
-`model.weights.h5`, `metadata.json` (how it was trained, the weights'
-SHA-256, measured metrics), `README.md` (the model card) and `example.npz`
-(a small input and the output it must give).
+`model.weights.h5`, `metadata.json` (how it was trained, measured metrics),
+`README.md` (the model card), `example.npz` (a small input and the output it
+must give) and `manifest.json`, the SHA-256 of each of those five files.
+`load` and `verify` refuse a preset whose files do not match its manifest.
 
 Example:
 
@@ -22,7 +23,12 @@ import pathlib
 from keras_lmrnn.zoo.registry import PRESETS
 
 PRESET_DIR = pathlib.Path(__file__).resolve().parent / "presets"
+# The files that define a preset's model or its card's claims, each checked
+# against the SHA-256 that the preset's manifest.json records.
 FILES = ("config.json", "model.weights.h5", "metadata.json", "README.md", "example.npz")
+MANIFEST = "manifest.json"
+MANIFEST_FORMAT = 1
+_REDO = "Re-download the preset, or re-create it with tools/make_preset.py; do not edit a preset's files by hand."
 
 
 class PresetError(ValueError):
@@ -62,18 +68,38 @@ def metadata(name_or_path):
     return json.loads(_file(preset_path(name_or_path), "metadata.json").read_text())
 
 
+def manifest(folder):
+    """The manifest of the preset files in `folder`: {"format": 1, "files": {name: SHA-256}}."""
+    folder = pathlib.Path(folder)
+    return {"format": MANIFEST_FORMAT, "files": {name: sha256(_file(folder, name)) for name in FILES}}
+
+
+def write_manifest(folder):
+    """Writes `folder`/manifest.json from the files now in `folder`; returns its path.
+
+    Write it last: it records the files as they are when it is written.
+    """
+    path = pathlib.Path(folder) / MANIFEST
+    path.write_text(json.dumps(manifest(folder), indent=2) + "\n")
+    return path
+
+
 def verify(name_or_path):
-    """Checks that every file is there and the weights match their SHA-256."""
+    """Checks that every file is there and matches the SHA-256 its manifest.json records."""
     folder = preset_path(name_or_path)
     for name in FILES:
         _file(folder, name)
-    expected = metadata(folder)["weights_sha256"]
-    actual = sha256(folder / "model.weights.h5")
-    if actual != expected:
-        raise PresetError(
-            f"Preset {folder.name}: model.weights.h5 has SHA-256 {actual}, but "
-            f"metadata.json records {expected}; the file is corrupted or was replaced."
-        )
+    expected = _read_manifest(folder)
+    # Extra names a newer manifest may list are checked too.
+    for name in (*FILES, *sorted(set(expected) - set(FILES))):
+        if name not in expected:
+            raise PresetError(f"Preset {folder.name}: {MANIFEST} records no SHA-256 for {name}. {_REDO}")
+        actual = sha256(_file(folder, name))
+        if actual != expected[name]:
+            raise PresetError(
+                f"Preset {folder.name}: {name} has SHA-256 {actual}, but {MANIFEST} records "
+                f"{expected[name]}; the file was edited, corrupted or replaced. {_REDO}"
+            )
     return folder
 
 
@@ -94,3 +120,34 @@ def _file(folder, name):
     if not path.is_file():
         raise PresetError(f"Preset {folder.name} is incomplete: {name} is missing from {folder}")
     return path
+
+
+def _read_manifest(folder):
+    """The {name: SHA-256} of folder/manifest.json; PresetError if it is missing or malformed."""
+    path = folder / MANIFEST
+    if not path.is_file():
+        raise PresetError(
+            f"Preset {folder.name} is incomplete: {MANIFEST} is missing from {folder}, so its files "
+            f"cannot be verified. {_REDO}"
+        )
+    try:
+        data = json.loads(path.read_text())
+        files = data["files"]
+        ok = (
+            data["format"] == MANIFEST_FORMAT
+            and isinstance(files, dict)
+            and all(
+                # Plain file names only: a manifest names nothing outside its folder.
+                isinstance(k, str) and k == pathlib.PurePath(k).name and k not in ("", ".", "..")
+                and isinstance(v, str)
+                for k, v in files.items()
+            )
+        )
+    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError):
+        ok = False
+    if not ok:
+        raise PresetError(
+            f"Preset {folder.name}: {MANIFEST} is unreadable (expected JSON "
+            f'{{"format": {MANIFEST_FORMAT}, "files": {{name: sha256}}}}). {_REDO}'
+        )
+    return files

@@ -1,8 +1,9 @@
 """The registry of pretrained presets: the single source of truth for names.
 
 Each entry names a folder under `zoo/presets/` and says in one line what the
-model is; everything else (command, code revision, metrics, checksum) lives
-in the folder's `metadata.json`, written by `tools/make_preset.py`.
+model is; everything else (command, code revision, metrics) lives in the
+folder's `metadata.json`, and the SHA-256 of its files in `manifest.json`, both
+written by `tools/make_preset.py`.
 """
 
 PRESETS = {
