@@ -195,6 +195,15 @@ class ModCogTask(TrialEnv):
         self.action_space.seed(seed)
         return [seed]
 
+    def reset(self, seed=None, options=None):
+        """Starts over as neurogym's `TrialEnv.reset`; a `seed` first reseeds
+        the task exactly as `seed(seed)` does (gymnasium's contract), so
+        `reset(seed=s)` is `seed(s)` then `reset()`. Without a seed the
+        task's generator goes on where it was."""
+        if seed is not None:
+            self.seed(seed)
+        return super().reset(seed=seed, options=options)
+
     def bumps(self, *pairs):
         """Sum of bumps at `(position, strength)` pairs, a (dim_ring,) array.
 

@@ -227,3 +227,64 @@ def test_plot_trial_draws_a_figure():
     fig = tasks.plot_trial("dlygo_intl_seqr", seed=2)
     assert len(fig.axes) == 4
     assert "dlygo_intl_seqr" in fig.axes[0].get_title()
+
+
+# reset(seed=s) follows gymnasium's contract: it reseeds the task as seed(s).
+RESET_TASKS = ["go_intl_seqr", "ctxdlydm1_intr", "multidm", "dnms_intr", "dmc_seql"]
+
+
+def after_reset(env, seed=None, trials=3):
+    """The reset's observation, then (ob, gt, info) of its trial and the next ones."""
+    first, _ = env.reset(seed=seed)
+    out = [(env.ob.copy(), env.gt.copy(), env.trial)]
+    for _ in range(trials - 1):
+        info = env.new_trial()
+        out.append((env.ob.copy(), env.gt.copy(), info))
+    return first, out
+
+
+def same(a, b):
+    (first_a, trials_a), (first_b, trials_b) = a, b
+    return np.array_equal(first_a, first_b) and all(
+        oa.shape == ob_.shape and np.array_equal(oa, ob_) and np.array_equal(ga, gb) and ia == ib
+        for (oa, ga, ia), (ob_, gb, ib) in zip(trials_a, trials_b)
+    )
+
+
+@pytest.mark.parametrize("name", RESET_TASKS)
+def test_reset_with_a_seed_repeats_the_trials(name):
+    env = tasks.make(name, seed=0)
+    a = after_reset(env, seed=7)
+    for _ in range(5):  # move the generator on
+        env.new_trial()
+    assert same(a, after_reset(env, seed=7))
+    # Whatever seed the env was made with.
+    assert same(a, after_reset(tasks.make(name, seed=1), seed=7))
+
+
+@pytest.mark.parametrize("name", RESET_TASKS)
+def test_reset_with_another_seed_gives_other_trials(name):
+    a = after_reset(tasks.make(name, seed=0), seed=7)
+    b = after_reset(tasks.make(name, seed=0), seed=8)
+    assert not same(a, b)
+
+
+@pytest.mark.parametrize("name", RESET_TASKS)
+def test_reset_with_a_seed_is_seed_then_reset(name):
+    env = tasks.make(name, seed=0)
+    env.new_trial()
+    env.seed(11)
+    expected = after_reset(env)
+    assert same(after_reset(tasks.make(name, seed=0), seed=11), expected)
+
+
+def test_reset_without_a_seed_goes_on():
+    env = tasks.make("dmc_seql", seed=0)
+    a = after_reset(env, seed=7)
+    b = after_reset(env)  # draws on from the generator, does not rewind
+    assert not same(a, b)
+    other = tasks.make("dmc_seql", seed=1)
+    other.reset(seed=7)
+    other.new_trial()
+    other.new_trial()  # the three trials of `a`
+    assert same(b, after_reset(other))
