@@ -8,9 +8,19 @@ Example:
 >>> model = keras.Model(inputs, keras.layers.Dense(17)(hidden))
 """
 
-from keras_lmrnn import masks, metrics, models
-from keras_lmrnn.constraints import MaskConstraint
-from keras_lmrnn.layers import LMRNN, LMRNNCell
+import os as _os
+import sys as _sys
+
+if _os.path.basename(_sys.argv[0] if _sys.argv else "") == "keras-lmrnn":
+    # The command line: keep TensorFlow's start-up lines out of its output
+    # (before Keras imports TensorFlow). See keras_lmrnn/_quiet_tf.py.
+    from keras_lmrnn import _quiet_tf
+
+    _quiet_tf.install()
+
+from keras_lmrnn import masks, metrics, models  # noqa: E402
+from keras_lmrnn.constraints import MaskConstraint  # noqa: E402
+from keras_lmrnn.layers import LMRNN, LMRNNCell  # noqa: E402
 
 # keras_lmrnn.tasks, .evaluation, .training and .cli import neurogym and are
 # imported on demand: `from keras_lmrnn import tasks`.

@@ -6,8 +6,13 @@
     keras-lmrnn tasks --battery yang20
     keras-lmrnn tasks --plot dlygo_intl --out dlygo_intl.png
 
-Bad arguments print one line and exit with status 2. An existing output
-folder is never overwritten unless `--overwrite` is given (or `--resume`).
+Bad arguments print one line and exit with status 2; a run that diverges
+(NaN loss) prints one line and exits with status 1. Output folders follow
+`keras_lmrnn.runs`: `--overwrite` replaces only a folder keras-lmrnn made
+(and nothing a user put in it), `--resume` continues a run exactly or
+refuses, and a folder being written by another process is refused.
+TensorFlow's C++ start-up logging is silenced unless TF_CPP_MIN_LOG_LEVEL
+is set.
 """
 
 import argparse
@@ -16,8 +21,9 @@ import datetime
 import json
 import os
 import pathlib
+import math
 import platform
-import shutil
+import shlex
 import sys
 import time
 
@@ -46,8 +52,18 @@ def _positive_float(text):
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
+    if not (value > 0 and math.isfinite(value)):
+        raise argparse.ArgumentTypeError(f"expected a positive finite number, got {text!r}")
+    return value
+
+
+def _nonnegative_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}")
     return value
 
 
@@ -55,17 +71,36 @@ def _steps_list(text):
     return [_positive_int(t) for t in text.split(",") if t]
 
 
+# Training options: (flag dest, key in a run's config.json, default). A
+# resumed run takes the recorded value of every option not given.
+TRAINING_OPTIONS = (
+    ("battery", "battery", "modcog84"),
+    ("steps", "steps", 2000),
+    ("batch_size", "batch_size", 64),
+    ("seq_len", "seq_len", 100),
+    ("seed", "seed", 0),
+    ("lr", "learning_rate", 1e-3),
+    ("eval_every", "eval_every", 500),
+    ("trials_per_task", "trials_per_task", 64),
+)
+
+
 def _add_training_arguments(parser):
-    parser.add_argument("--battery", default="modcog84", help="yang20, modcog84 or modcog132 (default modcog84)")
-    parser.add_argument("--steps", type=_positive_int, default=2000, help="gradient steps (default 2000)")
-    parser.add_argument("--batch-size", type=_positive_int, default=64, help="default 64")
-    parser.add_argument("--seq-len", type=_positive_int, default=100, help="time steps per row (default 100)")
-    parser.add_argument("--seed", type=int, default=0, help="data and weight seed (default 0)")
-    parser.add_argument("--lr", type=_positive_float, default=1e-3, help="Adam learning rate (default 1e-3)")
-    parser.add_argument("--eval-every", type=_positive_int, default=500, help="steps between evaluations and checkpoints")
-    parser.add_argument("--trials-per-task", type=_positive_int, default=64, help="evaluation trials per task (default 64)")
+    # Defaults are None here and filled in by _resolve_options, so that
+    # --resume can tell a given flag from an omitted one.
+    parser.add_argument("--battery", help="yang20, modcog84 or modcog132 (default modcog84)")
+    parser.add_argument("--steps", type=_positive_int, help="gradient steps (default 2000)")
+    parser.add_argument("--batch-size", type=_positive_int, help="default 64")
+    parser.add_argument("--seq-len", type=_positive_int, help="time steps per row (default 100)")
+    parser.add_argument("--seed", type=_nonnegative_int, help="data and weight seed (default 0)")
+    parser.add_argument("--lr", type=_positive_float, help="Adam learning rate (default 1e-3)")
+    parser.add_argument("--eval-every", type=_positive_int, help="steps between evaluations and checkpoints (default 500)")
+    parser.add_argument("--trials-per-task", type=_positive_int, help="evaluation trials per task (default 64)")
     parser.add_argument("--out", required=True, help="output folder")
-    parser.add_argument("--overwrite", action="store_true", help="replace an existing output folder")
+    parser.add_argument(
+        "--overwrite", action="store_true",
+        help="replace an existing output folder that keras-lmrnn made (never one holding other files)",
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
@@ -74,15 +109,18 @@ def make_parser():
     commands = parser.add_subparsers(dest="command", required=True)
 
     train = commands.add_parser("train", help="train one model, write curves, checkpoints and a final table")
-    train.add_argument("--model", required=True, help="model spec, e.g. lmrnn:n=400,d=4 (see keras_lmrnn.models)")
+    train.add_argument("--model", help="model spec, e.g. lmrnn:n=400,d=4 (see keras_lmrnn.models); required unless --resume")
     _add_training_arguments(train)
-    train.add_argument("--resume", action="store_true", help="continue the run in --out from its last checkpoint")
+    train.add_argument(
+        "--resume", action="store_true",
+        help="continue the run in --out from its last checkpoint; options left out take the run's recorded values",
+    )
 
     evaluate = commands.add_parser("evaluate", help="per-task performance of a saved model")
     evaluate.add_argument("model", help="a .keras file, a run folder holding checkpoint.keras, or a zoo preset name or folder")
-    evaluate.add_argument("--battery", default="modcog84")
+    evaluate.add_argument("--battery", help="default: the battery the model was trained on if recorded, else modcog84")
     evaluate.add_argument("--trials-per-task", type=_positive_int, default=64)
-    evaluate.add_argument("--seed", type=int, default=0, help="seed of the evaluation trials (default 0)")
+    evaluate.add_argument("--seed", type=_nonnegative_int, default=0, help="seed of the evaluation trials (default 0)")
     evaluate.add_argument("--csv", help="also write the table to this CSV file")
 
     compare = commands.add_parser("compare", help="train several models on identical data and compare them")
@@ -93,21 +131,9 @@ def make_parser():
     tasks = commands.add_parser("tasks", help="list a battery, or draw one trial of a task")
     tasks.add_argument("--battery", default="modcog84")
     tasks.add_argument("--plot", metavar="TASK", help="draw one trial of TASK to --out")
-    tasks.add_argument("--out", help="PNG file for --plot")
-    tasks.add_argument("--seed", type=int, default=0)
+    tasks.add_argument("--out", help="image file for --plot (PNG, SVG or PDF)")
+    tasks.add_argument("--seed", type=_nonnegative_int, default=0)
     return parser
-
-
-def _prepare_out(path, overwrite, resume=False):
-    out = pathlib.Path(path)
-    if out.exists() and not resume:
-        if not overwrite:
-            raise UsageError(f"output folder {out} exists; pass --overwrite to replace it or choose another --out")
-        shutil.rmtree(out)
-    if resume and not (out / "state.json").exists():
-        raise UsageError(f"cannot resume: {out} holds no checkpoint (state.json)")
-    out.mkdir(parents=True, exist_ok=True)
-    return out
 
 
 def _check_battery(battery):
@@ -117,14 +143,64 @@ def _check_battery(battery):
         raise UsageError(f"unknown battery {battery!r}; expected one of {list(tasks.BATTERIES)}")
 
 
-def _check_models(specs):
+def _input_size(battery):
+    from keras_lmrnn import tasks
+
+    return tasks.TaskDataset(battery, batch_size=1, seq_len=1, num_batches=1).input_size
+
+
+def _check_models(specs, battery):
+    """Validates every spec in full (values, memory) before anything runs."""
     from keras_lmrnn import models
 
+    size = _input_size(battery)
     for spec in specs:
         try:
-            models.parse_spec(spec)
+            models.check_spec(spec, input_size=size)
         except ValueError as error:
             raise UsageError(str(error)) from None
+
+
+def _resolve_options(args, recorded=None, where=None):
+    """Fills in omitted training options: defaults, or a resumed run's record.
+
+    A given option that differs from the record is refused, except --steps,
+    which may extend a run.
+    """
+    for dest, key, default in TRAINING_OPTIONS:
+        given = getattr(args, dest)
+        if recorded is None:
+            setattr(args, dest, default if given is None else given)
+            continue
+        if key not in recorded:
+            raise UsageError(f"cannot resume: {where}/config.json records no {key}; start a new run")
+        value = recorded[key]
+        if given is None or given == value or key == "steps":
+            setattr(args, dest, value if given is None else given)
+            continue
+        flag = "--" + dest.replace("_", "-")
+        raise UsageError(
+            f"{flag} {given} does not match the run in {where}, recorded with {key}={value}; "
+            f"leave {flag} out to continue that run, or start a new one"
+        )
+
+
+def _read_run_config(out):
+    path = pathlib.Path(out) / "config.json"
+    if not path.is_file():
+        raise UsageError(f"cannot resume: {out} holds no run (no config.json); start it without --resume")
+    try:
+        config = json.loads(path.read_text())
+        if not isinstance(config, dict):
+            raise ValueError
+    except (OSError, ValueError):
+        raise UsageError(f"cannot resume: {path} is unreadable; start the run again with --overwrite") from None
+    return config
+
+
+def _command():
+    """This command line, without the path of the program that ran it."""
+    return shlex.join(["keras-lmrnn", *sys.argv[1:]])
 
 
 def _code_revision():
@@ -179,34 +255,46 @@ def _write_csv(path, table, columns):
 
 
 def _train_one(spec, args, out, resume=False):
-    from keras_lmrnn import models, tasks, training
+    """Trains one model into the run folder `out`, whose lock is held."""
+    from keras_lmrnn import models, runs, tasks, training
     from keras_lmrnn.evaluation import EvaluationData, mean_performance
 
-    out.mkdir(parents=True, exist_ok=True)
     data = tasks.TaskDataset(
         args.battery, batch_size=args.batch_size, seq_len=args.seq_len, num_batches=args.steps, seed=args.seed
     )
     eval_data = EvaluationData(args.battery, args.trials_per_task, seed=0)
+    config = {
+        "command": _command(),
+        "model": spec,
+        "battery": args.battery,
+        "steps": args.steps,
+        "batch_size": args.batch_size,
+        "seq_len": args.seq_len,
+        "seed": args.seed,
+        "learning_rate": args.lr,
+        "eval_every": args.eval_every,
+        "trials_per_task": args.trials_per_task,
+        "evaluation_seed": 0,
+        **_environment(),
+    }
     model = None
-    if not resume:
-        kind, kwargs = models.parse_spec(spec)
-        kwargs.setdefault("seed", args.seed)
-        model = models.BUILDERS[kind][0](data.input_size, **kwargs)
-        config = {
-            "command": " ".join(sys.argv),
-            "model": spec,
-            "battery": args.battery,
-            "steps": args.steps,
-            "batch_size": args.batch_size,
-            "seq_len": args.seq_len,
-            "seed": args.seed,
-            "learning_rate": args.lr,
-            "eval_every": args.eval_every,
-            "trials_per_task": args.trials_per_task,
-            "evaluation_seed": 0,
-            **_environment(),
-        }
-        (out / "config.json").write_text(json.dumps(config, indent=2))
+    if resume:
+        recorded = _read_run_config(out)
+        checkpoint = training.load_checkpoint(out)
+        if checkpoint is not None and checkpoint[1] == args.steps and (out / "summary.json").exists():
+            return None, None, json.loads((out / "summary.json").read_text())  # already complete
+        if checkpoint is None:  # killed before its first checkpoint: start it
+            model = _build(spec, args, data)
+        else:
+            _check_width(checkpoint[0], args.battery, out / "checkpoint.keras")
+            if checkpoint[1] > args.steps:
+                raise UsageError(f"the run in {out} is already at step {checkpoint[1]}; --steps {args.steps} cannot shorten it")
+        recorded["steps"] = args.steps
+        recorded.setdefault("resumed", []).append(_command())
+        config = recorded
+    else:
+        model = _build(spec, args, data)
+    runs.atomic_write_text(out / "config.json", json.dumps(config, indent=2))
     started = time.perf_counter()
     result = training.train(
         model, data, args.steps, out, eval_data=eval_data, eval_every=args.eval_every,
@@ -221,93 +309,172 @@ def _train_one(spec, args, out, resume=False):
         "trial_accuracy": mean_performance(table, "trial_accuracy"),
         "wall_s": int(round(time.perf_counter() - started)),
     }
-    (out / "summary.json").write_text(json.dumps(summary, indent=2))
+    runs.atomic_write_text(out / "summary.json", json.dumps(summary, indent=2))
     return result, table, summary
 
 
+def _build(spec, args, data):
+    from keras_lmrnn import models
+
+    kind, kwargs = models.parse_spec(spec)
+    kwargs.setdefault("seed", args.seed)
+    return models.BUILDERS[kind][0](data.input_size, **kwargs)
+
+
 def cmd_train(args):
+    from keras_lmrnn import runs
+
+    if args.resume and args.overwrite:
+        raise UsageError("--resume continues a run and --overwrite replaces it: choose one")
+    if args.resume:
+        out = pathlib.Path(args.out)
+        if not out.is_dir():
+            raise UsageError(f"cannot resume: {out} does not exist; start the run without --resume")
+        recorded = _read_run_config(out)
+        if args.model is not None and args.model != recorded.get("model"):
+            raise UsageError(
+                f"--model {args.model} does not match the run in {out}, recorded with model={recorded.get('model')}; "
+                "leave --model out to continue that run, or start a new one"
+            )
+        args.model = recorded.get("model")
+        _resolve_options(args, recorded, out)
+    else:
+        if args.model is None:
+            raise UsageError("--model is required (unless --resume continues a run)")
+        _resolve_options(args)
     _check_battery(args.battery)
-    _check_models([args.model])
-    out = _prepare_out(args.out, args.overwrite, args.resume)
-    _, table, summary = _train_one(args.model, args, out, resume=args.resume)
+    _check_models([args.model], args.battery)
+    with runs.open_folder(args.out, "run", overwrite=args.overwrite, resume=args.resume) as out:
+        result, table, summary = _train_one(args.model, args, out, resume=args.resume)
+    if result is None:
+        print(f"{out} is already complete at step {args.steps}: nothing to train "
+              f"(mean response accuracy {summary['response_accuracy']:.3f}); give a larger --steps to extend it")
+        return
     print()
     print(_table_text(table, ["task", "response_accuracy", "trial_accuracy"]))
     print(f"mean response accuracy {summary['response_accuracy']:.3f}, trial accuracy {summary['trial_accuracy']:.3f}")
     print(f"wrote {out}")
 
 
-def cmd_evaluate(args):
+def _load_for_evaluation(name):
+    """(model, recorded battery or None) from a preset, run folder or .keras file."""
     import keras
 
-    from keras_lmrnn.evaluation import EvaluationData, mean_performance
-
-    _check_battery(args.battery)
+    import keras_lmrnn  # noqa: F401  (registers the layers)
     from keras_lmrnn import zoo
 
-    path = pathlib.Path(args.model)
-    if path.is_dir() and (path / "checkpoint.keras").exists():
-        path = path / "checkpoint.keras"
-    if args.model in zoo.list_presets() or (path.is_dir() and (path / "metadata.json").exists()):
+    path = pathlib.Path(name)
+    if name in zoo.list_presets() or (path.is_dir() and (path / "metadata.json").exists()):
         try:
-            model = zoo.load(args.model)
+            return zoo.load(name), zoo.metadata(name).get("battery")
         except zoo.PresetError as error:
             raise UsageError(str(error)) from None
-    elif path.is_file():
-        model = keras.models.load_model(path)
-    else:
+    battery = None
+    if path.is_dir() and (path / "checkpoint.keras").exists():
+        try:
+            battery = json.loads((path / "config.json").read_text()).get("battery")
+        except (OSError, ValueError, AttributeError):
+            battery = None
+        path = path / "checkpoint.keras"
+    if not path.is_file():
         raise UsageError(
-            f"no model at {args.model} (expected a .keras file, a run folder or a preset: "
+            f"no model at {name} (expected a .keras file, a run folder or a preset: "
             f"{', '.join(zoo.list_presets())})"
         )
-    table = EvaluationData(args.battery, args.trials_per_task, seed=args.seed).evaluate(model)
+    try:
+        return keras.models.load_model(path), battery
+    except Exception as error:  # any reader failure means the same thing here
+        raise UsageError(f"cannot read {path} ({type(error).__name__}): not a Keras model file, or corrupted") from None
+
+
+def _check_width(model, battery, what):
+    from keras_lmrnn import tasks
+
+    width, expected = model.input_shape[-1], _input_size(battery)
+    if width != expected:
+        fits = [b for b in tasks.BATTERIES if _input_size(b) == width]
+        hint = f"; it fits --battery {' or '.join(fits)}" if fits else ""
+        raise UsageError(f"{what} takes inputs of width {width}, but battery {battery} gives {expected}{hint}")
+
+
+def _check_file_target(path, flag):
+    """Refuses an output file whose folder does not exist or is not writable."""
+    folder = pathlib.Path(path).resolve().parent
+    if not folder.is_dir():
+        raise UsageError(f"{flag} {path}: folder {folder} does not exist; make it first or choose another path")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise UsageError(f"{flag} {path}: folder {folder} is not writable")
+    if pathlib.Path(path).is_dir():
+        raise UsageError(f"{flag} {path} is a folder; give a file name")
+
+
+def cmd_evaluate(args):
+    from keras_lmrnn.evaluation import EvaluationData, mean_performance
+
+    if args.battery is not None:
+        _check_battery(args.battery)
+    if args.csv:
+        _check_file_target(args.csv, "--csv")
+    model, recorded = _load_for_evaluation(args.model)
+    battery = args.battery or recorded or "modcog84"
+    _check_battery(battery)
+    _check_width(model, battery, args.model)
+    table = EvaluationData(battery, args.trials_per_task, seed=args.seed).evaluate(model)
     columns = ["task", "response_accuracy", "trial_accuracy"]
     print(_table_text(table, columns))
     print(f"mean response accuracy {mean_performance(table):.3f}, "
-          f"trial accuracy {mean_performance(table, 'trial_accuracy'):.3f}")
+          f"trial accuracy {mean_performance(table, 'trial_accuracy'):.3f} ({battery})")
     if args.csv:
         _write_csv(args.csv, table, columns)
 
 
 def cmd_compare(args):
+    from keras_lmrnn import runs
     from keras_lmrnn.training import plot_curves
 
+    _resolve_options(args)
     _check_battery(args.battery)
-    _check_models(args.models)
+    _check_models(args.models, args.battery)
     at = args.at or sorted({args.eval_every, args.steps})
     bad = [s for s in at if s > args.steps or (s % args.eval_every and s != args.steps)]
     if bad:
         raise UsageError(f"--at steps {bad} are not evaluation points (multiples of --eval-every up to --steps)")
-    out = _prepare_out(args.out, args.overwrite)
-    rows, curves = [], {}
-    for i, spec in enumerate(args.models):
-        print(f"[{i + 1}/{len(args.models)}] {spec}")
-        folder = f"{i}_" + "".join(c if c.isalnum() or c in "=.-" else "_" for c in spec)
-        result, _, summary = _train_one(spec, args, out / folder)
-        curve = dict(result["curve"])
-        curves[spec] = result["curve"]
-        rows.append({**summary, **{f"perf@{s}": curve[s] for s in at}})
-    columns = ["model", "total", "nonzero", "recurrent_nonzero", *[f"perf@{s}" for s in at], "wall_s"]
-    _write_csv(out / "comparison.csv", rows, columns)
-    plot_curves(curves, out / "curves.png", title=f"{args.battery}: mean response accuracy over tasks")
-    text = _table_text(rows, columns)
-    (out / "comparison.txt").write_text(text + "\n")
+    with runs.open_folder(args.out, "comparison", overwrite=args.overwrite) as out:
+        rows, curves = [], {}
+        for i, spec in enumerate(args.models):
+            print(f"[{i + 1}/{len(args.models)}] {spec}")
+            folder = f"{i}_" + "".join(c if c.isalnum() or c in "=.-" else "_" for c in spec)
+            with runs.open_folder(out / folder, "run") as run:
+                result, _, summary = _train_one(spec, args, run)
+            curve = dict(result["curve"])
+            curves[spec] = result["curve"]
+            rows.append({**summary, **{f"perf@{s}": curve[s] for s in at}})
+        columns = ["model", "total", "nonzero", "recurrent_nonzero", *[f"perf@{s}" for s in at], "wall_s"]
+        _write_csv(out / "comparison.csv", rows, columns)
+        plot_curves(curves, out / "curves.png", title=f"{args.battery}: mean response accuracy over tasks")
+        text = _table_text(rows, columns)
+        runs.atomic_write_text(out / "comparison.txt", text + "\n")
     print()
     print(text)
     print(f"wrote {out}/comparison.csv and {out}/curves.png")
 
 
 def cmd_tasks(args):
-    from keras_lmrnn import tasks
+    from keras_lmrnn import runs, tasks
 
     _check_battery(args.battery)
     if args.plot:
         if not args.out:
             raise UsageError("--plot needs --out FILE.png")
+        _check_file_target(args.out, "--out")
+        suffix = pathlib.Path(args.out).suffix.lower().lstrip(".")
+        if suffix not in ("png", "svg", "pdf"):
+            raise UsageError(f"--out {args.out}: expected a .png, .svg or .pdf file name")
         try:
             fig = tasks.plot_trial(args.plot, seed=args.seed)
         except ValueError as error:
             raise UsageError(str(error)) from None
-        fig.savefig(args.out, dpi=100)
+        runs.atomic_write(args.out, lambda temp: fig.savefig(temp, dpi=100, format=suffix))
         print(f"wrote {args.out}")
         return
     for index, name in enumerate(tasks.names(args.battery)):
@@ -317,7 +484,17 @@ def cmd_tasks(args):
 COMMANDS = {"train": cmd_train, "evaluate": cmd_evaluate, "compare": cmd_compare, "tasks": cmd_tasks}
 
 
+def _failure_types():
+    """Exceptions that are the user's situation, not a bug: one line each."""
+    from keras_lmrnn import runs, training
+
+    return (UsageError, runs.RunFolderError, training.CheckpointError), training.TrainingDiverged
+
+
 def main(argv=None):
+    from keras_lmrnn import _quiet_tf
+
+    _quiet_tf.install()  # TensorFlow's start-up lines, unless the user wants them
     parser = make_parser()
     args = parser.parse_args(argv)
     try:
@@ -325,6 +502,19 @@ def main(argv=None):
     except UsageError as error:
         print(f"keras-lmrnn {args.command}: error: {error}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print(f"keras-lmrnn {args.command}: interrupted; a run continues from its last checkpoint with --resume",
+              file=sys.stderr)
+        return 130
+    except Exception as error:
+        usage_errors, diverged = _failure_types()
+        if isinstance(error, usage_errors):
+            print(f"keras-lmrnn {args.command}: error: {error}", file=sys.stderr)
+            return 2
+        if isinstance(error, diverged):
+            print(f"keras-lmrnn {args.command}: error: {error}", file=sys.stderr)
+            return 1
+        raise
     return 0
 
 

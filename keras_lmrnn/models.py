@@ -24,12 +24,14 @@ Example:
 """
 
 import math
+import os
 
 import keras
 import numpy as np
 
 from keras_lmrnn import masks
 from keras_lmrnn.layers import LMRNN
+from keras_lmrnn.validation import check_number
 
 NUM_CLASSES = 17
 KINDS = ("lmrnn", "random", "autapse", "dense", "dense-matched", "l1")
@@ -111,8 +113,7 @@ def build_dense_matched(input_size, n, d, sheet_shape=None, periodic=True, **kwa
 
 def build_l1(input_size, n, l1, **kwargs):
     """Dense RNN with an L1 penalty of strength `l1` on the recurrent weights."""
-    if not isinstance(l1, (int, float)) or l1 < 0:
-        raise ValueError(f"Invalid value for argument `l1`: expected a number >= 0. Received: l1={l1!r}")
+    l1 = check_number("l1", l1, 0)
     return _model(
         input_size, f"l1_n{n}_lambda{l1:g}", n=n, mask="dense",
         recurrent_regularizer=keras.regularizers.L1(l1), **kwargs,
@@ -176,6 +177,68 @@ def _parse_value(key, text):
             raise ValueError(text)
         return text == "1"
     return float(text) if key != "d" or not text.isdigit() else int(text)
+
+
+# Bytes per recurrent-kernel entry while training: the float32 kernel, its
+# gradient, Adam's two moments, the float32 mask the constraint multiplies
+# by and the boolean mask: 4 + 4 + 8 + 4 + 1, rounded up.
+BYTES_PER_RECURRENT_ENTRY = 24
+
+
+def memory_needed(spec):
+    """About how many bytes training the model named by `spec` needs for its
+    recurrent weights, their gradient, optimizer state and mask.
+
+    >>> memory_needed("dense:n=400") // 2**20     # MiB
+    3
+    """
+    kind, kwargs = parse_spec(spec)
+    return BYTES_PER_RECURRENT_ENTRY * int(kwargs["n"]) ** 2
+
+
+def physical_memory():
+    """This machine's memory in bytes, or None where it cannot be read."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):
+        return None
+
+
+def check_spec(spec, input_size=1, memory=None):
+    """Validates a spec completely before anything is trained or written.
+
+    Parses it, refuses sizes this machine cannot hold (`memory` bytes,
+    default: its physical memory) and builds the model once, so that every
+    value is checked by the layer itself. Returns `(kind, kwargs)`.
+
+    Raises:
+        ValueError: naming the spec, the bad value and what is allowed.
+
+    >>> check_spec("lmrnn:n=400,d=4")[0]
+    'lmrnn'
+    """
+    kind, kwargs = parse_spec(spec)
+    if isinstance(kwargs["n"], int) and kwargs["n"] >= 1:
+        needed = memory_needed(spec)
+        memory = physical_memory() if memory is None else memory
+        if memory is not None and needed > memory:
+            raise ValueError(
+                f"Invalid model spec {spec!r}: n={kwargs['n']} needs about {_bytes_text(needed)} for its "
+                f"recurrent weights and optimizer state, more than this machine's {_bytes_text(memory)}; "
+                "choose a smaller n"
+            )
+    try:
+        BUILDERS[kind][0](input_size, **dict(kwargs))
+    except (ValueError, TypeError) as error:
+        raise ValueError(f"Invalid model spec {spec!r}: {error}") from None
+    return kind, kwargs
+
+
+def _bytes_text(count):
+    for unit in ("B", "KB", "MB", "GB", "TB", "PB"):
+        if count < 1000 or unit == "PB":
+            return f"{count:.0f} {unit}" if unit == "B" else f"{count:.1f} {unit}"
+        count /= 1000
 
 
 def build_model(spec, input_size):

@@ -5,10 +5,16 @@ that is interrupted and resumed from its last checkpoint sees the same data
 in the same order and ends with the same weights as an uninterrupted one
 (same backend, same seed).
 
+The step of a checkpoint is stored inside it (the optimizer's iteration
+count), so a resumed run is exact or refused, never silently shifted; a run
+whose loss turns NaN stops with `TrainingDiverged`. The output folder is a
+run folder (`keras_lmrnn.runs`): marked, locked while written, and never
+replaced unless it is one that keras-lmrnn made.
+
 Files written to the output folder:
 
-    checkpoint.keras    model + optimizer state at the last checkpoint
-    state.json          {"step": ...} of that checkpoint
+    checkpoint.keras    model + optimizer state (and so the step) at the last checkpoint
+    state.json          {"step": ...}: a readable record of that checkpoint
     curve.csv           step, task, response_accuracy, trial_accuracy
     curve.png           mean performance over tasks against steps
 
@@ -22,14 +28,15 @@ Example:
 
 import csv
 import json
-import os
+import math
 import pathlib
-import tempfile
 
 import keras
 import numpy as np
 
+from keras_lmrnn import runs
 from keras_lmrnn.evaluation import mean_performance
+from keras_lmrnn.validation import check_int, check_number
 
 CURVE_FIELDS = ("step", "task", "response_accuracy", "trial_accuracy")
 
@@ -58,34 +65,96 @@ def compile_for_tasks(model, learning_rate=1e-3):
     return model
 
 
-def atomic_write(path, write):
-    """Calls `write(temp_path)` then renames the result onto `path`."""
-    path = pathlib.Path(path)
-    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-", suffix=path.suffix)
-    os.close(fd)
-    try:
-        write(temp)
-        os.replace(temp, path)
-    finally:
-        if os.path.exists(temp):
-            os.remove(temp)
+atomic_write = runs.atomic_write  # the one atomic writer, kept here for old imports
 
 
-class _Progress(keras.callbacks.Callback):
-    """One progress bar over the whole run: loss and latest performance."""
+class TrainingDiverged(RuntimeError):
+    """The training loss became NaN or infinite; the run was stopped.
 
-    def __init__(self, total, start, performance):
+    Attributes: `step` (the first step with a non-finite loss), `loss`,
+    `checkpoint_step` (the last finite checkpoint kept in the folder, 0 for
+    none).
+    """
+
+    def __init__(self, step, loss, checkpoint_step, folder):
+        self.step, self.loss, self.checkpoint_step = step, loss, checkpoint_step
+        kept = f"the last finite checkpoint (step {checkpoint_step}) is kept" if checkpoint_step else "no checkpoint was written"
+        super().__init__(
+            f"training diverged: the loss became {loss} at step {step}; the run in {folder} is stopped and "
+            f"{kept}. Try a lower learning rate or gradient clipping"
+        )
+
+
+class CheckpointError(ValueError):
+    """A run folder's checkpoint cannot be read or does not match its record."""
+
+
+class _Watch(keras.callbacks.Callback):
+    """Counts steps, stops at a non-finite loss and draws the progress bar."""
+
+    def __init__(self, total, start, performance, verbose):
         super().__init__()
-        self.bar = keras.utils.Progbar(total, stateful_metrics=["loss", "performance"])
+        self.bar = keras.utils.Progbar(total, stateful_metrics=["loss", "performance"]) if verbose else None
         self.step = start
         self.performance = performance
+        self.diverged = None  # (step, loss) of the first non-finite loss
 
     def on_train_batch_end(self, batch, logs=None):
         self.step += 1
-        values = [("loss", float((logs or {}).get("loss", np.nan)))]
-        if self.performance is not None:
-            values.append(("performance", self.performance))
-        self.bar.update(self.step, values=values)
+        loss = float((logs or {}).get("loss", np.nan))
+        if not math.isfinite(loss):
+            self.diverged = (self.step, loss)
+            self.model.stop_training = True
+        if self.bar is not None:
+            values = [("loss", loss)]
+            if self.performance is not None:
+                values.append(("performance", self.performance))
+            self.bar.update(self.step, values=values)
+
+
+def load_checkpoint(run):
+    """The model and step of a run folder's checkpoint, or None if it has none.
+
+    The step is the optimizer's own iteration count, saved inside
+    `checkpoint.keras` with the weights, so it always belongs to them;
+    `state.json` is cross-checked against it.
+
+    Raises:
+        CheckpointError: the checkpoint or `state.json` is unreadable, or
+            `state.json` records a step the checkpoint does not hold.
+    """
+    out = pathlib.Path(run)
+    path = out / "checkpoint.keras"
+    if not path.is_file():
+        return None
+    import keras_lmrnn  # noqa: F401  (registers the layers)
+
+    try:
+        model = keras.models.load_model(path)
+        step = int(keras.ops.convert_to_numpy(model.optimizer.iterations))
+    except Exception as error:  # any reader failure means the same thing here
+        raise CheckpointError(
+            f"{path} cannot be read ({type(error).__name__}): it is corrupted or truncated; "
+            "start the run again with --overwrite"
+        ) from None
+    state_path = out / "state.json"
+    if state_path.exists():
+        try:
+            recorded = int(json.loads(state_path.read_text())["step"])
+        except (OSError, ValueError, KeyError, TypeError):
+            raise CheckpointError(
+                f"{state_path} is unreadable; delete it to resume from the step stored in "
+                f"checkpoint.keras ({step})"
+            ) from None
+        # The checkpoint is renamed into place before state.json: a kill
+        # between the two leaves state.json one checkpoint behind, which is
+        # fine. A state ahead of its checkpoint means files were replaced.
+        if recorded > step:
+            raise CheckpointError(
+                f"{state_path} records step {recorded} but checkpoint.keras holds step {step}; "
+                "the files do not belong together: start the run again with --overwrite"
+            )
+    return model, step
 
 
 def train(
@@ -97,66 +166,106 @@ def train(
     eval_every=500,
     learning_rate=1e-3,
     resume=False,
+    overwrite=False,
     verbose=1,
+    on_checkpoint=None,
 ):
     """Trains `model` for `steps` gradient steps on `dataset`.
 
     Args:
         model: an uncompiled (or compiled) Keras model; ignored when resuming
-            (the checkpoint's model, with its optimizer state, is used).
+            from a checkpoint (the checkpoint's model, with its optimizer
+            state, is used).
         dataset: a `TaskDataset` with at least `steps` batches.
         steps: total number of gradient steps.
-        out_dir: folder for checkpoints and curves (created if needed).
+        out_dir: the run folder (see `keras_lmrnn.runs`): made if missing;
+            an existing one is refused unless `resume` or `overwrite`.
         eval_data: a `keras_lmrnn.evaluation.EvaluationData` to evaluate
             every `eval_every` steps
             (and at step 0 and at the end); None: no curve.
         eval_every: steps between evaluations and checkpoints.
         learning_rate: Adam's learning rate (default 1e-3, the paper's).
-        resume: continue from the checkpoint in `out_dir`.
+        resume: continue from the checkpoint in `out_dir` (from step 0 with
+            `model` if no checkpoint was written yet).
+        overwrite: replace the run in `out_dir` (only a folder keras-lmrnn
+            made, holding nothing else).
         verbose: 1 for a progress bar, 0 for silence.
+        on_checkpoint: optional `f(step, curve)` called after each
+            checkpoint is written.
 
     Returns:
         dict with `model`, `step` and `curve` (list of (step, mean response
         accuracy)).
+
+    Raises:
+        TrainingDiverged: the loss became NaN or infinite (nothing past the
+            last finite checkpoint is kept).
+        CheckpointError: resuming from an unreadable checkpoint.
+        keras_lmrnn.runs.RunFolderError: `out_dir` cannot be used as asked.
     """
-    out = pathlib.Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    steps = check_int("steps", steps, 1)
+    eval_every = check_int("eval_every", eval_every, 1)
+    learning_rate = check_number("learning_rate", learning_rate, 0, open_below=True)
     if steps > len(dataset):
         raise ValueError(
             f"Invalid value for argument `steps`: the dataset has {len(dataset)} "
             f"batches, fewer than steps={steps}."
         )
-    start = 0
-    if resume:
-        state_path = out / "state.json"
-        if not state_path.exists():
-            raise FileNotFoundError(f"Cannot resume: no checkpoint in {out} (state.json is missing)")
-        start = json.loads(state_path.read_text())["step"]
-        model = keras.models.load_model(out / "checkpoint.keras")
+    out = pathlib.Path(out_dir)
+    if runs.holds_lock(out):  # the caller made and checked the folder
+        folder = runs.lock(out)
     else:
+        folder = runs.open_folder(out, "run", overwrite=overwrite, resume=resume)
+    with folder:
+        return _train_in(model, dataset, steps, out, eval_data, eval_every, learning_rate, resume, verbose, on_checkpoint)
+
+
+def _train_in(model, dataset, steps, out, eval_data, eval_every, learning_rate, resume, verbose, on_checkpoint):
+    checkpoint = load_checkpoint(out) if resume else None
+    if not resume and (out / "checkpoint.keras").exists():
+        raise runs.RunFolderError(f"{out} already holds a checkpoint; resume it or overwrite it")
+    if checkpoint is not None:
+        model, start = checkpoint
+        if start > steps:
+            raise ValueError(
+                f"Invalid value for argument `steps`: the run in {out} is already at step {start}, "
+                f"past steps={steps}."
+            )
+    else:
+        if model is None:
+            raise CheckpointError(f"cannot resume: {out} holds no checkpoint yet; pass a model to start it")
+        start = 0
         compile_for_tasks(model, learning_rate)
         _write_curve_header(out)
+    width = model.input_shape[-1]
+    if width != dataset.input_size:
+        raise ValueError(
+            f"Invalid value for argument `dataset`: the model takes inputs of width {width}, but the "
+            f"dataset gives {dataset.input_size} (a different battery?)."
+        )
     curve = [point for point in _read_curve(out) if point[0] <= start]
     if eval_data is not None and start == 0 and not curve:
         curve.append(_evaluate(model, eval_data, 0, out))
-    progress = _Progress(steps, start, curve[-1][1] if curve else None) if verbose else None
+    watch = _Watch(steps, start, curve[-1][1] if curve else None, verbose)
     step = start
     while step < steps:
         stop = min(step + eval_every, steps)
-        model.fit(
-            DatasetSlice(dataset, step, stop),
-            epochs=1,
-            shuffle=False,
-            verbose=0,
-            callbacks=[progress] if progress else [],
-        )
+        model.fit(DatasetSlice(dataset, step, stop), epochs=1, shuffle=False, verbose=0, callbacks=[watch])
+        if watch.diverged:
+            at, loss = watch.diverged
+            record = {"step": step, "diverged_at_step": at, "loss": str(loss)}
+            runs.atomic_write_text(out / "state.json", json.dumps(record))
+            raise TrainingDiverged(at, loss, step, out)
         step = stop
         if eval_data is not None:
             curve.append(_evaluate(model, eval_data, step, out))
-            if progress:
-                progress.performance = curve[-1][1]
+            watch.performance = curve[-1][1]
+        # The step lives inside the checkpoint (the optimizer's iteration
+        # count); state.json follows it and is only a readable record.
         atomic_write(out / "checkpoint.keras", model.save)
-        atomic_write(out / "state.json", lambda p: pathlib.Path(p).write_text(json.dumps({"step": step})))
+        runs.atomic_write_text(out / "state.json", json.dumps({"step": step}))
+        if on_checkpoint is not None:
+            on_checkpoint(step, list(curve))
     if curve:
         plot_curves({"model": curve}, out / "curve.png")
     return {"model": model, "step": step, "curve": curve}

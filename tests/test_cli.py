@@ -39,7 +39,8 @@ def test_train_evaluate_and_resume(tmp_path):
     again = cli("train", "--model", "lmrnn:n=16,d=1", *TINY, "--out", out)
     assert again.returncode == 2 and "exists" in again.stderr
 
-    more = [a if a != "4" else "6" for a in TINY]  # --steps 6
+    more = [*TINY[:3], "6", *TINY[4:]]  # --steps 6
+    assert TINY[2] == "--steps" and more.count("6") == 1
     resumed = cli("train", "--model", "lmrnn:n=16,d=1", *more, "--out", out, "--resume")
     assert resumed.returncode == 0, resumed.stderr
     assert json.loads((out / "state.json").read_text())["step"] == 6

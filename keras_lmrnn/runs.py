@@ -1,0 +1,327 @@
+"""Run folders: made, locked, replaced and written safely.
+
+A run folder is a folder that keras-lmrnn made. It holds a marker file
+(`.keras-lmrnn`, JSON naming its kind) and, while a process writes to it, a
+lock on `.keras-lmrnn.lock`. The rules that keep a user's files safe:
+
+- a folder without the marker is never written into, replaced or deleted;
+- `overwrite` replaces a run folder only when every file in it is one that
+  keras-lmrnn writes (a user's own file inside refuses the overwrite), and
+  only under the folder's lock;
+- a second process that wants to write a locked folder is refused;
+- every file is written to a temporary file and renamed into place
+  (`atomic_write`), with the user's normal permissions; temporary files
+  left by a killed process are removed by the next write to that folder.
+
+Example:
+
+>>> from keras_lmrnn import runs
+>>> with runs.open_folder("runs/d4", kind="run") as folder:     # doctest: +SKIP
+...     runs.atomic_write_text(folder / "config.json", "{}")
+"""
+
+import contextlib
+import datetime
+import errno
+import json
+import os
+import pathlib
+import shutil
+import tempfile
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows: no advisory locks
+    fcntl = None
+
+MARKER = ".keras-lmrnn"
+LOCK = ".keras-lmrnn.lock"
+TEMP_PREFIX = ".keras-lmrnn-tmp-"
+
+# What each kind of folder may hold (besides the marker, the lock and
+# temporary files). A "comparison" folder also holds run folders.
+FILES = {
+    "run": {
+        "config.json", "checkpoint.keras", "state.json", "curve.csv", "curve.png",
+        "final_table.csv", "summary.json",
+    },
+    "comparison": {"comparison.csv", "comparison.txt", "curves.png"},
+}
+SUBFOLDERS = {"run": False, "comparison": True}
+# A run folder written before markers existed: resumable, never deleted.
+LEGACY_RUN = ("config.json", "state.json", "checkpoint.keras")
+
+
+class RunFolderError(ValueError):
+    """A folder cannot be used as asked; the message says why and what to do."""
+
+
+class FolderBusyError(RunFolderError):
+    """Another process holds the folder's lock."""
+
+
+def _umask():
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+FILE_MODE = 0o666 & ~_umask()
+
+
+# --- atomic writes --------------------------------------------------------
+
+
+def _pid_alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def remove_stale_temps(folder):
+    """Removes temporary files in `folder` left by processes that died."""
+    folder = pathlib.Path(folder)
+    try:
+        entries = list(folder.glob(TEMP_PREFIX + "*"))
+    except OSError:
+        return
+    for path in entries:
+        pid_text = path.name[len(TEMP_PREFIX) :].split("-", 1)[0]
+        if pid_text.isdigit() and int(pid_text) != os.getpid() and not _pid_alive(int(pid_text)):
+            with contextlib.suppress(OSError):
+                path.unlink()
+
+
+def atomic_write(path, write):
+    """Calls `write(temp_path)`, then renames the finished file onto `path`.
+
+    The temporary file lies next to `path` (so the rename is atomic), gets
+    the user's normal permissions and is removed if `write` fails.
+    """
+    path = pathlib.Path(path)
+    remove_stale_temps(path.parent)
+    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f"{TEMP_PREFIX}{os.getpid()}-{path.stem}-", suffix=path.suffix)
+    os.close(fd)
+    try:
+        write(temp)
+        os.chmod(temp, FILE_MODE)
+        os.replace(temp, path)
+    finally:
+        if os.path.exists(temp):
+            os.remove(temp)
+
+
+def atomic_write_text(path, text):
+    """Writes `text` to `path` atomically (see `atomic_write`)."""
+    atomic_write(path, lambda temp: pathlib.Path(temp).write_text(text))
+
+
+# --- locks ----------------------------------------------------------------
+
+_HELD = {}  # resolved folder -> [open lock file, depth]
+
+
+def _key(folder):
+    return str(pathlib.Path(folder).resolve())
+
+
+def holds_lock(folder):
+    """Whether this process holds the lock of `folder`."""
+    return _key(folder) in _HELD
+
+
+@contextlib.contextmanager
+def lock(folder):
+    """Holds `folder`'s lock for the duration (re-entrant within a process).
+
+    Raises `FolderBusyError` at once if another process holds it.
+    """
+    key = _key(folder)
+    if key in _HELD:
+        _HELD[key][1] += 1
+        try:
+            yield
+        finally:
+            _HELD[key][1] -= 1
+        return
+    handle = open(pathlib.Path(folder) / LOCK, "a+")
+    try:
+        if fcntl is not None:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError as error:
+                if error.errno not in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
+                    raise
+                handle.seek(0)
+                owner = handle.read().strip() or "unknown"
+                raise FolderBusyError(
+                    f"{folder} is being written by another process (pid {owner}); "
+                    "wait for it to finish, stop it, or choose another output folder"
+                ) from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(str(os.getpid()))
+        handle.flush()
+        _HELD[key] = [handle, 1]
+        try:
+            yield
+        finally:
+            del _HELD[key]
+    finally:
+        handle.close()  # closing releases the lock
+
+
+# --- ownership ------------------------------------------------------------
+
+
+def kind_of(folder):
+    """The kind recorded in `folder`'s marker, or None if it has none."""
+    path = pathlib.Path(folder) / MARKER
+    if not path.is_file():
+        return None
+    try:
+        return json.loads(path.read_text())["kind"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def is_legacy_run(folder):
+    """A run folder from before markers: config, state and checkpoint, no marker."""
+    folder = pathlib.Path(folder)
+    return kind_of(folder) is None and all((folder / name).is_file() for name in LEGACY_RUN)
+
+
+def foreign_entries(folder):
+    """Entries of a marked folder that keras-lmrnn did not write (recursive)."""
+    folder = pathlib.Path(folder)
+    kind = kind_of(folder)
+    if kind not in FILES:
+        return [folder]
+    foreign = []
+    for entry in sorted(folder.iterdir()):
+        name = entry.name
+        if name in (MARKER, LOCK) or name.startswith(TEMP_PREFIX):
+            continue
+        if entry.is_file() and not entry.is_symlink() and name in FILES[kind]:
+            continue
+        if SUBFOLDERS[kind] and entry.is_dir() and not entry.is_symlink() and kind_of(entry) is not None:
+            foreign += foreign_entries(entry)
+            continue
+        foreign.append(entry)
+    return foreign
+
+
+def _write_marker(folder, kind):
+    marker = {
+        "kind": kind,
+        "made_by": "keras-lmrnn",
+        "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+    }
+    atomic_write_text(pathlib.Path(folder) / MARKER, json.dumps(marker, indent=2) + "\n")
+
+
+def _clear(folder):
+    """Deletes what keras-lmrnn wrote in `folder`, keeping its lock file."""
+    for entry in pathlib.Path(folder).iterdir():
+        if entry.name == LOCK:
+            continue
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry)
+        else:
+            entry.unlink()
+
+
+def check_parent_writable(folder):
+    """Refuses a folder that cannot be made: under a file, or read-only."""
+    folder = pathlib.Path(folder)
+    ancestor = folder.parent
+    while not ancestor.exists():
+        if ancestor.is_symlink():
+            raise RunFolderError(f"cannot make {folder}: {ancestor} is a broken link")
+        ancestor = ancestor.parent
+    if not ancestor.is_dir():
+        raise RunFolderError(f"cannot make {folder}: {ancestor} is a file, not a folder")
+    if not os.access(ancestor, os.W_OK | os.X_OK):
+        raise RunFolderError(f"cannot make {folder}: {ancestor} is not writable; choose another place")
+
+
+@contextlib.contextmanager
+def open_folder(folder, kind="run", overwrite=False, resume=False):
+    """Makes, replaces or reopens a run folder and holds its lock meanwhile.
+
+    Args:
+        folder: the folder's path.
+        kind: "run" (one training run) or "comparison" (a folder of runs).
+        overwrite: replace an existing folder of this kind made by
+            keras-lmrnn (refused if it holds anything else).
+        resume: reopen an existing folder of this kind as it is.
+
+    Yields the folder as a `pathlib.Path`. A folder made by this call is
+    removed again if the body fails before writing a checkpoint, so the
+    corrected command is not blocked by it.
+    """
+    if kind not in FILES:
+        raise ValueError(f"Invalid value for argument `kind`: expected one of {list(FILES)}. Received: kind={kind!r}")
+    if overwrite and resume:
+        raise RunFolderError("choose either overwrite or resume, not both")
+    folder = pathlib.Path(folder)
+    if folder.exists() or folder.is_symlink():
+        made = False
+        if not folder.is_dir():
+            raise RunFolderError(f"{folder} exists and is not a folder; choose another output folder")
+        found = kind_of(folder)
+        if resume and found is None and kind == "run" and is_legacy_run(folder):
+            found = "run"  # adopted below, under the lock
+        if found is None:
+            if not any(folder.iterdir()) and not resume:
+                found = kind  # an empty folder: nothing to lose
+            else:
+                raise RunFolderError(
+                    f"{folder} was not made by keras-lmrnn (no {MARKER} marker); it is left "
+                    "untouched: choose another output folder"
+                )
+        if found != kind:
+            raise RunFolderError(f"{folder} holds a keras-lmrnn {found} folder, not a {kind} folder; choose another output folder")
+        if not (overwrite or resume) and any(e.name not in (MARKER, LOCK) for e in folder.iterdir()):
+            raise RunFolderError(
+                f"output folder {folder} exists; pass --overwrite to replace it"
+                + (", --resume to continue it," if kind == "run" else "")
+                + " or choose another output folder"
+            )
+        if not os.access(folder, os.W_OK | os.X_OK):
+            raise RunFolderError(f"{folder} is not writable; choose another output folder")
+    else:
+        check_parent_writable(folder)
+        try:
+            folder.mkdir(parents=True)
+        except FileExistsError:
+            raise RunFolderError(f"output folder {folder} was just made by another process; choose another") from None
+        except OSError as error:
+            raise RunFolderError(f"cannot make {folder}: {error.strerror}") from None
+        made = True
+    try:
+        with lock(folder):
+            if not made:
+                if overwrite:
+                    foreign = foreign_entries(folder)
+                    if foreign:
+                        names = ", ".join(str(p) for p in foreign[:3]) + (" ..." if len(foreign) > 3 else "")
+                        raise RunFolderError(
+                            f"--overwrite refused: {folder} holds files keras-lmrnn did not write ({names}); "
+                            "move them or choose another output folder"
+                        )
+                    _clear(folder)
+                remove_stale_temps(folder)
+            if kind_of(folder) is None:
+                _write_marker(folder, kind)
+            yield folder
+    except BaseException:
+        if made and not (folder / "checkpoint.keras").exists() and not any(
+            (sub / "checkpoint.keras").exists() for sub in folder.iterdir() if sub.is_dir()
+        ):
+            shutil.rmtree(folder, ignore_errors=True)
+        raise
