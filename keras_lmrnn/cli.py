@@ -198,9 +198,9 @@ def _read_run_config(out):
     return config
 
 
-def _command():
-    """This command line, without the path of the program that ran it."""
-    return shlex.join(["keras-lmrnn", *sys.argv[1:]])
+def _command(argv):
+    """The command line `argv`, without the path of the program that ran it."""
+    return shlex.join(["keras-lmrnn", *argv])
 
 
 def _code_revision():
@@ -264,7 +264,7 @@ def _train_one(spec, args, out, resume=False):
     )
     eval_data = EvaluationData(args.battery, args.trials_per_task, seed=0)
     config = {
-        "command": _command(),
+        "command": args.command_line,
         "model": spec,
         "battery": args.battery,
         "steps": args.steps,
@@ -290,7 +290,7 @@ def _train_one(spec, args, out, resume=False):
             if checkpoint[1] > args.steps:
                 raise UsageError(f"the run in {out} is already at step {checkpoint[1]}; --steps {args.steps} cannot shorten it")
         recorded["steps"] = args.steps
-        recorded.setdefault("resumed", []).append(_command())
+        recorded.setdefault("resumed", []).append(args.command_line)
         config = recorded
     else:
         model = _build(spec, args, data)
@@ -495,8 +495,13 @@ def main(argv=None):
     from keras_lmrnn import _quiet_tf
 
     _quiet_tf.install()  # TensorFlow's start-up lines, unless the user wants them
+    argv = sys.argv[1:] if argv is None else [str(a) for a in argv]
     parser = make_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exit:  # --help, or one line for a bad flag
+        return exit.code
+    args.command_line = _command(argv)
     try:
         COMMANDS[args.command](args)
     except UsageError as error:

@@ -226,6 +226,7 @@ def _train_in(model, dataset, steps, out, eval_data, eval_every, learning_rate, 
         raise runs.RunFolderError(f"{out} already holds a checkpoint; resume it or overwrite it")
     if checkpoint is not None:
         model, start = checkpoint
+        runs.atomic_write_text(out / "state.json", json.dumps({"step": start}))  # in step with the checkpoint
         if start > steps:
             raise ValueError(
                 f"Invalid value for argument `steps`: the run in {out} is already at step {start}, "

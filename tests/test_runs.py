@@ -1,0 +1,209 @@
+"""Run folders (keras_lmrnn.runs): ownership, locks, atomic writes."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+
+import pytest
+
+from keras_lmrnn import runs
+
+
+def make_run(folder, files=("config.json", "checkpoint.keras")):
+    with runs.open_folder(folder, "run") as out:
+        for name in files:
+            runs.atomic_write_text(out / name, name)
+    return folder
+
+
+def test_new_folder_is_marked_and_unlocked_after(tmp_path):
+    folder = make_run(tmp_path / "a" / "run")
+    assert runs.kind_of(folder) == "run"
+    assert not runs.holds_lock(folder)
+    assert runs.foreign_entries(folder) == []
+
+
+def test_existing_run_is_refused_without_overwrite_or_resume(tmp_path):
+    folder = make_run(tmp_path / "run")
+    with pytest.raises(runs.RunFolderError, match="exists; pass --overwrite"):
+        with runs.open_folder(folder, "run"):
+            pass
+    assert (folder / "checkpoint.keras").read_text() == "checkpoint.keras"
+
+
+def test_overwrite_replaces_only_our_files(tmp_path):
+    folder = make_run(tmp_path / "run")
+    with runs.open_folder(folder, "run", overwrite=True) as out:
+        assert sorted(p.name for p in out.iterdir()) == [runs.MARKER, runs.LOCK]
+
+
+@pytest.mark.parametrize("intruder", ["notes.txt", "config.json.bak", "sub/file"])
+def test_overwrite_refuses_a_run_holding_a_user_file(tmp_path, intruder):
+    folder = make_run(tmp_path / "run")
+    path = folder / intruder
+    path.parent.mkdir(exist_ok=True)
+    path.write_text("mine")
+    with pytest.raises(runs.RunFolderError, match="did not write"):
+        with runs.open_folder(folder, "run", overwrite=True):
+            pass
+    assert path.read_text() == "mine"
+    assert (folder / "checkpoint.keras").exists()
+
+
+def test_overwrite_refuses_a_symlink_to_a_user_file(tmp_path):
+    folder = make_run(tmp_path / "run")
+    (tmp_path / "precious.txt").write_text("mine")
+    (folder / "curve.png").unlink(missing_ok=True)
+    (folder / "curve.png").symlink_to(tmp_path / "precious.txt")
+    with pytest.raises(runs.RunFolderError, match="did not write"):
+        with runs.open_folder(folder, "run", overwrite=True):
+            pass
+    assert (tmp_path / "precious.txt").read_text() == "mine"
+
+
+@pytest.mark.parametrize("kind", ["run", "comparison"])
+def test_a_users_folder_is_never_touched(tmp_path, kind):
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    (folder / "data.csv").write_text("1,2")
+    for options in ({"overwrite": True}, {"resume": True}, {}):
+        with pytest.raises(runs.RunFolderError, match="not made by keras-lmrnn"):
+            with runs.open_folder(folder, kind, **options):
+                pass
+    assert sorted(p.name for p in folder.iterdir()) == ["data.csv"]
+
+
+def test_a_comparison_is_not_a_run(tmp_path):
+    with runs.open_folder(tmp_path / "cmp", "comparison"):
+        pass
+    with pytest.raises(runs.RunFolderError, match="comparison folder, not a run folder"):
+        with runs.open_folder(tmp_path / "cmp", "run", overwrite=True):
+            pass
+
+
+def test_comparison_overwrite_recurses_into_its_runs(tmp_path):
+    with runs.open_folder(tmp_path / "cmp", "comparison") as out:
+        make_run(out / "0_model")
+        runs.atomic_write_text(out / "comparison.csv", "x")
+    (tmp_path / "cmp" / "0_model" / "mine.txt").write_text("mine")
+    with pytest.raises(runs.RunFolderError, match="mine.txt"):
+        with runs.open_folder(tmp_path / "cmp", "comparison", overwrite=True):
+            pass
+    (tmp_path / "cmp" / "0_model" / "mine.txt").unlink()
+    with runs.open_folder(tmp_path / "cmp", "comparison", overwrite=True) as out:
+        assert not (out / "0_model").exists()
+
+
+def test_a_failed_new_folder_is_removed_so_the_retry_is_not_blocked(tmp_path):
+    with pytest.raises(RuntimeError):
+        with runs.open_folder(tmp_path / "run", "run") as out:
+            runs.atomic_write_text(out / "config.json", "{}")
+            raise RuntimeError("bad")
+    assert not (tmp_path / "run").exists()
+    make_run(tmp_path / "run")
+
+
+def test_a_failed_resume_keeps_the_folder(tmp_path):
+    folder = make_run(tmp_path / "run")
+    with pytest.raises(RuntimeError):
+        with runs.open_folder(folder, "run", resume=True):
+            raise RuntimeError("bad")
+    assert (folder / "checkpoint.keras").exists()
+
+
+@pytest.mark.parametrize("where", ["under_file", "read_only"])
+def test_unusable_places_are_refused(tmp_path, where):
+    if where == "under_file":
+        (tmp_path / "file").write_text("x")
+        target, words = tmp_path / "file" / "run", "is a file"
+    else:
+        if os.geteuid() == 0:  # root writes anywhere a mode allows; /proc refuses it
+            target, words = "/proc/keras-lmrnn-test/run", "cannot make"
+        else:
+            (tmp_path / "ro").mkdir(mode=0o555)
+            target, words = tmp_path / "ro" / "run", "not writable"
+    with pytest.raises(runs.RunFolderError, match=words):
+        with runs.open_folder(target, "run"):
+            pass
+
+
+HOLD = """
+import sys, time
+from keras_lmrnn import runs
+with runs.lock(sys.argv[1]):
+    print("locked", flush=True)
+    time.sleep(60)
+"""
+
+
+def test_a_second_writer_is_refused_while_the_first_holds_the_lock(tmp_path):
+    folder = make_run(tmp_path / "run")
+    holder = subprocess.Popen([sys.executable, "-c", HOLD, str(folder)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        for options in ({"overwrite": True}, {"resume": True}):
+            with pytest.raises(runs.FolderBusyError, match=f"another process \\(pid {holder.pid}\\)"):
+                with runs.open_folder(folder, "run", **options):
+                    pass
+        assert (folder / "checkpoint.keras").exists()
+    finally:
+        holder.kill()
+        holder.wait()
+    with runs.open_folder(folder, "run", resume=True):  # a dead holder's lock is gone
+        pass
+
+
+def test_lock_is_reentrant_within_a_process(tmp_path):
+    folder = make_run(tmp_path / "run")
+    with runs.lock(folder):
+        with runs.open_folder(folder, "run", resume=True):
+            assert runs.holds_lock(folder)
+        assert runs.holds_lock(folder)
+    assert not runs.holds_lock(folder)
+
+
+def test_atomic_writes_get_normal_permissions(tmp_path):
+    runs.atomic_write_text(tmp_path / "a.json", "{}")
+    assert (tmp_path / "a.json").stat().st_mode & 0o777 == runs.FILE_MODE
+    assert runs.FILE_MODE == 0o666 & ~runs._umask()
+
+
+def test_a_failed_write_leaves_the_old_file_and_no_temp(tmp_path):
+    runs.atomic_write_text(tmp_path / "a.json", "old")
+
+    def broken(temp):
+        open(temp, "w").write("half")
+        raise OSError("disk full")
+
+    with pytest.raises(OSError):
+        runs.atomic_write(tmp_path / "a.json", broken)
+    assert (tmp_path / "a.json").read_text() == "old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.json"]
+
+
+KILLED_WRITE = """
+import os, signal, sys
+from keras_lmrnn import runs
+def write(temp):
+    open(temp, "w").write("half")
+    os.kill(os.getpid(), signal.SIGKILL)
+runs.atomic_write(sys.argv[1], write)
+"""
+
+
+def test_a_killed_write_leaves_a_temp_that_the_next_write_removes(tmp_path):
+    runs.atomic_write_text(tmp_path / "a.json", "old")
+    done = subprocess.run([sys.executable, "-c", KILLED_WRITE, str(tmp_path / "a.json")])
+    assert done.returncode == -signal.SIGKILL
+    temps = list(tmp_path.glob(runs.TEMP_PREFIX + "*"))
+    assert len(temps) == 1 and (tmp_path / "a.json").read_text() == "old"
+    runs.atomic_write_text(tmp_path / "b.json", "new")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.json", "b.json"]
+
+
+def test_marker_records_its_kind(tmp_path):
+    make_run(tmp_path / "run")
+    marker = json.loads((tmp_path / "run" / runs.MARKER).read_text())
+    assert marker["kind"] == "run" and marker["made_by"] == "keras-lmrnn"
