@@ -122,6 +122,7 @@ def make_parser():
     evaluate.add_argument("--trials-per-task", type=_positive_int, default=64)
     evaluate.add_argument("--seed", type=_nonnegative_int, default=0, help="seed of the evaluation trials (default 0)")
     evaluate.add_argument("--csv", help="also write the table to this CSV file")
+    evaluate.add_argument("--overwrite", action="store_true", help="replace an existing --csv file")
 
     compare = commands.add_parser("compare", help="train several models on identical data and compare them")
     compare.add_argument("--models", nargs="+", required=True, help="model specs")
@@ -133,6 +134,7 @@ def make_parser():
     tasks.add_argument("--plot", metavar="TASK", help="draw one trial of TASK to --out")
     tasks.add_argument("--out", help="image file for --plot (PNG, SVG or PDF)")
     tasks.add_argument("--seed", type=_nonnegative_int, default=0)
+    tasks.add_argument("--overwrite", action="store_true", help="replace an existing --out file")
     return parser
 
 
@@ -397,8 +399,11 @@ def _check_width(model, battery, what):
         raise UsageError(f"{what} takes inputs of width {width}, but battery {battery} gives {expected}{hint}")
 
 
-def _check_file_target(path, flag):
-    """Refuses an output file whose folder does not exist or is not writable."""
+def _check_file_target(path, flag, overwrite):
+    """Refuses an output file whose folder does not exist or is not writable,
+    and an existing file unless `overwrite`."""
+    if pathlib.Path(path).is_file() and not overwrite:
+        raise UsageError(f"{flag} {path} exists; pass --overwrite to replace it or choose another name")
     folder = pathlib.Path(path).resolve().parent
     if not folder.is_dir():
         raise UsageError(f"{flag} {path}: folder {folder} does not exist; make it first or choose another path")
@@ -409,12 +414,13 @@ def _check_file_target(path, flag):
 
 
 def cmd_evaluate(args):
+    from keras_lmrnn import runs
     from keras_lmrnn.evaluation import EvaluationData, mean_performance
 
     if args.battery is not None:
         _check_battery(args.battery)
     if args.csv:
-        _check_file_target(args.csv, "--csv")
+        _check_file_target(args.csv, "--csv", args.overwrite)
     model, recorded = _load_for_evaluation(args.model)
     battery = args.battery or recorded or "modcog84"
     _check_battery(battery)
@@ -426,6 +432,7 @@ def cmd_evaluate(args):
           f"trial accuracy {mean_performance(table, 'trial_accuracy'):.3f} ({battery})")
     if args.csv:
         _write_csv(args.csv, table, columns)
+        runs.record_file(args.csv)  # inside a run folder, it is the run's own file
 
 
 def cmd_compare(args):
@@ -466,7 +473,7 @@ def cmd_tasks(args):
     if args.plot:
         if not args.out:
             raise UsageError("--plot needs --out FILE.png")
-        _check_file_target(args.out, "--out")
+        _check_file_target(args.out, "--out", args.overwrite)
         suffix = pathlib.Path(args.out).suffix.lower().lstrip(".")
         if suffix not in ("png", "svg", "pdf"):
             raise UsageError(f"--out {args.out}: expected a .png, .svg or .pdf file name")
@@ -475,6 +482,7 @@ def cmd_tasks(args):
         except ValueError as error:
             raise UsageError(str(error)) from None
         runs.atomic_write(args.out, lambda temp: fig.savefig(temp, dpi=100, format=suffix))
+        runs.record_file(args.out)
         print(f"wrote {args.out}")
         return
     for index, name in enumerate(tasks.names(args.battery)):

@@ -195,6 +195,32 @@ def is_legacy_run(folder):
     return kind_of(folder) is None and all((folder / name).is_file() for name in LEGACY_RUN)
 
 
+def _extra_files(folder):
+    """Other files keras-lmrnn wrote into a marked folder (see `record_file`)."""
+    try:
+        extra = json.loads((pathlib.Path(folder) / MARKER).read_text()).get("also_written", [])
+    except (OSError, ValueError, AttributeError):
+        return set()
+    return {name for name in extra if isinstance(name, str)}
+
+
+def record_file(path):
+    """Records in its folder's marker that keras-lmrnn wrote `path`.
+
+    For files a command writes into a run folder on request, such as
+    `keras-lmrnn evaluate RUN --csv RUN/eval.csv`: `overwrite` may then
+    replace them with the run. Does nothing outside a marked folder.
+    """
+    path = pathlib.Path(path)
+    folder = path.parent
+    if kind_of(folder) is None:
+        return
+    marker = json.loads((folder / MARKER).read_text())
+    names = set(marker.get("also_written", [])) | {path.name}
+    marker["also_written"] = sorted(names)
+    atomic_write_text(folder / MARKER, json.dumps(marker, indent=2) + "\n")
+
+
 def foreign_entries(folder):
     """Entries of a marked folder that keras-lmrnn did not write (recursive)."""
     folder = pathlib.Path(folder)
@@ -202,11 +228,12 @@ def foreign_entries(folder):
     if kind not in FILES:
         return [folder]
     foreign = []
+    ours = FILES[kind] | _extra_files(folder)
     for entry in sorted(folder.iterdir()):
         name = entry.name
         if name in (MARKER, LOCK) or name.startswith(TEMP_PREFIX):
             continue
-        if entry.is_file() and not entry.is_symlink() and name in FILES[kind]:
+        if entry.is_file() and not entry.is_symlink() and name in ours:
             continue
         if SUBFOLDERS[kind] and entry.is_dir() and not entry.is_symlink() and kind_of(entry) is not None:
             foreign += foreign_entries(entry)

@@ -418,3 +418,26 @@ def test_killed_at_random_points_of_checkpoint_writes_resume_exactly(capsys, tmp
         assert_same_weights(out, reference)
         assert (out / "curve.csv").read_text() == (reference / "curve.csv").read_text(), (target, phase)
         assert not list(out.glob(runs.TEMP_PREFIX + "*")), (target, phase)
+
+
+def test_existing_output_files_are_replaced_only_with_overwrite(capsys, tmp_path, finished_run):
+    table = tmp_path / "table.csv"
+    table.write_text("mine")
+    status, _, err = run_cli(capsys, "evaluate", finished_run, "--trials-per-task", "1", "--csv", table)
+    assert_one_line_error(status, err, "exists; pass --overwrite")
+    assert table.read_text() == "mine"
+    png = tmp_path / "t.png"
+    png.write_text("mine")
+    status, _, err = run_cli(capsys, "tasks", "--plot", "go", "--out", png)
+    assert_one_line_error(status, err, "exists; pass --overwrite")
+    assert run_cli(capsys, "tasks", "--plot", "go", "--out", png, "--overwrite")[0] == 0
+    assert png.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_a_table_evaluate_wrote_into_a_run_is_the_runs_own(capsys, run_copy):
+    status, _, err = run_cli(capsys, "evaluate", run_copy, "--trials-per-task", "1", "--csv", run_copy / "eval.csv")
+    assert status == 0, err
+    assert runs.foreign_entries(run_copy) == []
+    status, _, err = run_cli(capsys, "train", "--model", SPEC, *TINY, "--out", run_copy, "--overwrite")
+    assert status == 0, err
+    assert not (run_copy / "eval.csv").exists()
