@@ -16,16 +16,12 @@ is set.
 """
 
 import argparse
-import csv
-import datetime
 import json
+import math
 import os
 import pathlib
-import math
-import platform
 import shlex
 import sys
-import time
 
 
 class UsageError(Exception):
@@ -145,17 +141,13 @@ def _check_battery(battery):
         raise UsageError(f"unknown battery {battery!r}; expected one of {list(tasks.BATTERIES)}")
 
 
-def _input_size(battery):
-    from keras_lmrnn import tasks
-
-    return tasks.TaskDataset(battery, batch_size=1, seq_len=1, num_batches=1).input_size
-
-
 def _check_models(specs, battery):
     """Validates every spec in full (values, memory) before anything runs."""
     from keras_lmrnn import models
 
-    size = _input_size(battery)
+    from keras_lmrnn import runner
+
+    size = runner.input_size(battery)
     for spec in specs:
         try:
             models.check_spec(spec, input_size=size)
@@ -187,50 +179,9 @@ def _resolve_options(args, recorded=None, where=None):
         )
 
 
-def _read_run_config(out):
-    path = pathlib.Path(out) / "config.json"
-    if not path.is_file():
-        raise UsageError(f"cannot resume: {out} holds no run (no config.json); start it without --resume")
-    try:
-        config = json.loads(path.read_text())
-        if not isinstance(config, dict):
-            raise ValueError
-    except (OSError, ValueError):
-        raise UsageError(f"cannot resume: {path} is unreadable; start the run again with --overwrite") from None
-    return config
-
-
 def _command(argv):
     """The command line `argv`, without the path of the program that ran it."""
     return shlex.join(["keras-lmrnn", *argv])
-
-
-def _code_revision():
-    """The git commit of this checkout ("+dirty" with local changes), or None."""
-    import subprocess
-
-    here = pathlib.Path(__file__).resolve().parent
-    try:
-        head = subprocess.run(["git", "-C", str(here), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=10)
-        dirty = subprocess.run(["git", "-C", str(here), "status", "--porcelain"], capture_output=True, text=True, timeout=10)
-    except (OSError, subprocess.SubprocessError):
-        return None
-    if head.returncode != 0:
-        return None
-    return head.stdout.strip() + ("+dirty" if dirty.stdout.strip() else "")
-
-
-def _environment():
-    import keras
-
-    return {
-        "code_revision": _code_revision(),
-        "backend": keras.backend.backend(),
-        "keras": keras.__version__,
-        "python": platform.python_version(),
-        "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, {platform.system()}",
-        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-    }
 
 
 def _table_text(table, columns):
@@ -244,87 +195,14 @@ def _fmt(value):
     return f"{value:.3f}" if isinstance(value, float) else str(value)
 
 
-def _write_csv(path, table, columns):
-    from keras_lmrnn.training import atomic_write
+def _options(args):
+    from keras_lmrnn import runner
 
-    def write(temp):
-        with open(temp, "w", newline="") as f:
-            writer = csv.DictWriter(f, fieldnames=columns, extrasaction="ignore")
-            writer.writeheader()
-            writer.writerows(table)
-
-    atomic_write(path, write)
-
-
-def _train_one(spec, args, out, resume=False):
-    """Trains one model into the run folder `out`, whose lock is held."""
-    from keras_lmrnn import models, runs, tasks, training
-    from keras_lmrnn.evaluation import EvaluationData, mean_performance
-
-    data = tasks.TaskDataset(
-        args.battery, batch_size=args.batch_size, seq_len=args.seq_len, num_batches=args.steps, seed=args.seed
-    )
-    eval_data = EvaluationData(args.battery, args.trials_per_task, seed=0)
-    config = {
-        "command": args.command_line,
-        "model": spec,
-        "battery": args.battery,
-        "steps": args.steps,
-        "batch_size": args.batch_size,
-        "seq_len": args.seq_len,
-        "seed": args.seed,
-        "learning_rate": args.lr,
-        "eval_every": args.eval_every,
-        "trials_per_task": args.trials_per_task,
-        "evaluation_seed": 0,
-        **_environment(),
-    }
-    model = None
-    if resume:
-        recorded = _read_run_config(out)
-        checkpoint = training.load_checkpoint(out)
-        if checkpoint is not None and checkpoint[1] == args.steps and (out / "summary.json").exists():
-            return None, None, json.loads((out / "summary.json").read_text())  # already complete
-        if checkpoint is None:  # killed before its first checkpoint: start it
-            model = _build(spec, args, data)
-        else:
-            _check_width(checkpoint[0], args.battery, out / "checkpoint.keras")
-            if checkpoint[1] > args.steps:
-                raise UsageError(f"the run in {out} is already at step {checkpoint[1]}; --steps {args.steps} cannot shorten it")
-        recorded["steps"] = args.steps
-        recorded.setdefault("resumed", []).append(args.command_line)
-        config = recorded
-    else:
-        model = _build(spec, args, data)
-    runs.atomic_write_text(out / "config.json", json.dumps(config, indent=2))
-    started = time.perf_counter()
-    result = training.train(
-        model, data, args.steps, out, eval_data=eval_data, eval_every=args.eval_every,
-        learning_rate=args.lr, resume=resume, verbose=0 if args.quiet else 1,
-    )
-    table = eval_data.evaluate(result["model"])
-    _write_csv(out / "final_table.csv", table, ["task", "response_accuracy", "trial_accuracy"])
-    summary = {
-        "model": spec,
-        **models.count_weights(result["model"]),
-        "response_accuracy": mean_performance(table),
-        "trial_accuracy": mean_performance(table, "trial_accuracy"),
-        "wall_s": int(round(time.perf_counter() - started)),
-    }
-    runs.atomic_write_text(out / "summary.json", json.dumps(summary, indent=2))
-    return result, table, summary
-
-
-def _build(spec, args, data):
-    from keras_lmrnn import models
-
-    kind, kwargs = models.parse_spec(spec)
-    kwargs.setdefault("seed", args.seed)
-    return models.BUILDERS[kind][0](data.input_size, **kwargs)
+    return runner.RunOptions(**{key: getattr(args, dest) for dest, key, _ in TRAINING_OPTIONS})
 
 
 def cmd_train(args):
-    from keras_lmrnn import runs
+    from keras_lmrnn import runner, runs
 
     if args.resume and args.overwrite:
         raise UsageError("--resume continues a run and --overwrite replaces it: choose one")
@@ -332,7 +210,7 @@ def cmd_train(args):
         out = pathlib.Path(args.out)
         if not out.is_dir():
             raise UsageError(f"cannot resume: {out} does not exist; start the run without --resume")
-        recorded = _read_run_config(out)
+        recorded = runner.read_config(out)
         if args.model is not None and args.model != recorded.get("model"):
             raise UsageError(
                 f"--model {args.model} does not match the run in {out}, recorded with model={recorded.get('model')}; "
@@ -346,14 +224,17 @@ def cmd_train(args):
         _resolve_options(args)
     _check_battery(args.battery)
     _check_models([args.model], args.battery)
+    options = _options(args)
     with runs.open_folder(args.out, "run", overwrite=args.overwrite, resume=args.resume) as out:
-        result, table, summary = _train_one(args.model, args, out, resume=args.resume)
-    if result is None:
-        print(f"{out} is already complete at step {args.steps}: nothing to train "
+        result = runner.run(out, args.model, options, resume=args.resume, command=args.command_line,
+                            verbose=0 if args.quiet else 1)
+    summary = result["summary"]
+    if not result["trained"]:
+        print(f"{out} is already complete at step {options.steps}: nothing to train "
               f"(mean response accuracy {summary['response_accuracy']:.3f}); give a larger --steps to extend it")
         return
     print()
-    print(_table_text(table, ["task", "response_accuracy", "trial_accuracy"]))
+    print(_table_text(result["table"], runner.TABLE_COLUMNS))
     print(f"mean response accuracy {summary['response_accuracy']:.3f}, trial accuracy {summary['trial_accuracy']:.3f}")
     print(f"wrote {out}")
 
@@ -389,16 +270,6 @@ def _load_for_evaluation(name):
         raise UsageError(f"cannot read {path} ({type(error).__name__}): not a Keras model file, or corrupted") from None
 
 
-def _check_width(model, battery, what):
-    from keras_lmrnn import tasks
-
-    width, expected = model.input_shape[-1], _input_size(battery)
-    if width != expected:
-        fits = [b for b in tasks.BATTERIES if _input_size(b) == width]
-        hint = f"; it fits --battery {' or '.join(fits)}" if fits else ""
-        raise UsageError(f"{what} takes inputs of width {width}, but battery {battery} gives {expected}{hint}")
-
-
 def _check_file_target(path, flag, overwrite):
     """Refuses an output file whose folder does not exist or is not writable,
     and an existing file unless `overwrite`."""
@@ -414,7 +285,7 @@ def _check_file_target(path, flag, overwrite):
 
 
 def cmd_evaluate(args):
-    from keras_lmrnn import runs
+    from keras_lmrnn import runner, runs
     from keras_lmrnn.evaluation import EvaluationData, mean_performance
 
     if args.battery is not None:
@@ -424,19 +295,19 @@ def cmd_evaluate(args):
     model, recorded = _load_for_evaluation(args.model)
     battery = args.battery or recorded or "modcog84"
     _check_battery(battery)
-    _check_width(model, battery, args.model)
+    runner.check_width(model, battery, args.model)
     table = EvaluationData(battery, args.trials_per_task, seed=args.seed).evaluate(model)
     columns = ["task", "response_accuracy", "trial_accuracy"]
     print(_table_text(table, columns))
     print(f"mean response accuracy {mean_performance(table):.3f}, "
           f"trial accuracy {mean_performance(table, 'trial_accuracy'):.3f} ({battery})")
     if args.csv:
-        _write_csv(args.csv, table, columns)
+        runner.write_table(args.csv, table, columns)
         runs.record_file(args.csv)  # inside a run folder, it is the run's own file
 
 
 def cmd_compare(args):
-    from keras_lmrnn import runs
+    from keras_lmrnn import runner, runs
     from keras_lmrnn.training import plot_curves
 
     _resolve_options(args)
@@ -446,18 +317,18 @@ def cmd_compare(args):
     bad = [s for s in at if s > args.steps or (s % args.eval_every and s != args.steps)]
     if bad:
         raise UsageError(f"--at steps {bad} are not evaluation points (multiples of --eval-every up to --steps)")
+    options = _options(args)
     with runs.open_folder(args.out, "comparison", overwrite=args.overwrite) as out:
         rows, curves = [], {}
         for i, spec in enumerate(args.models):
             print(f"[{i + 1}/{len(args.models)}] {spec}")
             folder = f"{i}_" + "".join(c if c.isalnum() or c in "=.-" else "_" for c in spec)
-            with runs.open_folder(out / folder, "run") as run:
-                result, _, summary = _train_one(spec, args, run)
+            result = runner.run(out / folder, spec, options, command=args.command_line, verbose=0 if args.quiet else 1)
             curve = dict(result["curve"])
             curves[spec] = result["curve"]
-            rows.append({**summary, **{f"perf@{s}": curve[s] for s in at}})
+            rows.append({**result["summary"], **{f"perf@{s}": curve[s] for s in at}})
         columns = ["model", "total", "nonzero", "recurrent_nonzero", *[f"perf@{s}" for s in at], "wall_s"]
-        _write_csv(out / "comparison.csv", rows, columns)
+        runner.write_table(out / "comparison.csv", rows, columns)
         plot_curves(curves, out / "curves.png", title=f"{args.battery}: mean response accuracy over tasks")
         text = _table_text(rows, columns)
         runs.atomic_write_text(out / "comparison.txt", text + "\n")
@@ -494,9 +365,9 @@ COMMANDS = {"train": cmd_train, "evaluate": cmd_evaluate, "compare": cmd_compare
 
 def _failure_types():
     """Exceptions that are the user's situation, not a bug: one line each."""
-    from keras_lmrnn import runs, training
+    from keras_lmrnn import runner, runs, training
 
-    return (UsageError, runs.RunFolderError, training.CheckpointError), training.TrainingDiverged
+    return (UsageError, runs.RunFolderError, training.CheckpointError, runner.RunConfigError), training.TrainingDiverged
 
 
 def main(argv=None):
