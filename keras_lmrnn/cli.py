@@ -3,6 +3,8 @@
     keras-lmrnn train --model lmrnn:n=400,d=4 --battery modcog84 --steps 2000 --out runs/d4
     keras-lmrnn evaluate runs/d4/checkpoint.keras --battery modcog84
     keras-lmrnn compare --models lmrnn:n=400,d=2 dense:n=400 --steps 2000 --out runs/cmp
+    keras-lmrnn sweep --models lmrnn:n=400,d=2 dense:n=400 --seeds 0-4 --steps 2000 --out runs/sweep
+    keras-lmrnn report runs/sweep
     keras-lmrnn tasks --battery yang20
     keras-lmrnn tasks --plot dlygo_intl --out dlygo_intl.png
 
@@ -124,6 +126,22 @@ def make_parser():
     compare.add_argument("--models", nargs="+", required=True, help="model specs")
     compare.add_argument("--at", type=_steps_list, default=None, help="steps at which to report performance, e.g. 500,2000")
     _add_training_arguments(compare)
+
+    sweep = commands.add_parser("sweep", help="train every model spec at every seed; resumable; writes a report")
+    sweep.add_argument("--models", nargs="+", required=True, help="model specs")
+    sweep.add_argument("--seeds", required=True, help="run seeds, e.g. 0-4 or 0,2,7")
+    sweep.add_argument("--jobs", type=_positive_int, default=None, help="runs at a time on this machine (default: its cores)")
+    sweep.add_argument(
+        "--ray", nargs="?", const="", default=None, metavar="ADDRESS",
+        help="run as Ray tasks: auto, host:port, or nothing (RAY_ADDRESS, else a local Ray)",
+    )
+    sweep.add_argument("--retries", type=_nonnegative_int, default=2, help="restarts of a run whose worker died (default 2)")
+    sweep.add_argument("--at", type=_steps_list, default=None, help="steps of the report table, e.g. 1000,2000")
+    _add_training_arguments(sweep)
+
+    report = commands.add_parser("report", help="mean and standard error over seeds of a (partial) sweep")
+    report.add_argument("sweep", help="a sweep folder")
+    report.add_argument("--at", type=_steps_list, default=None, help="steps of the table, e.g. 1000,2000")
 
     tasks = commands.add_parser("tasks", help="list a battery, or draw one trial of a task")
     tasks.add_argument("--battery", default="modcog84")
@@ -314,9 +332,7 @@ def cmd_compare(args):
     _check_battery(args.battery)
     _check_models(args.models, args.battery)
     at = args.at or sorted({args.eval_every, args.steps})
-    bad = [s for s in at if s > args.steps or (s % args.eval_every and s != args.steps)]
-    if bad:
-        raise UsageError(f"--at steps {bad} are not evaluation points (multiples of --eval-every up to --steps)")
+    _check_at(at, args.steps, args.eval_every)
     options = _options(args)
     with runs.open_folder(args.out, "comparison", overwrite=args.overwrite) as out:
         rows, curves = [], {}
@@ -335,6 +351,60 @@ def cmd_compare(args):
     print()
     print(text)
     print(f"wrote {out}/comparison.csv and {out}/curves.png")
+
+
+def _check_at(at, steps, eval_every):
+    bad = [s for s in at if s > steps or (s % eval_every and s != steps)]
+    if bad:
+        raise UsageError(f"--at steps {bad} are not evaluation points (multiples of --eval-every up to --steps)")
+
+
+def cmd_sweep(args):
+    from keras_lmrnn import sweeps
+
+    if args.seed is not None:
+        raise UsageError("a sweep takes --seeds, not --seed")
+    _resolve_options(args)
+    _check_battery(args.battery)
+    _check_models(args.models, args.battery)
+    if args.at:
+        _check_at(args.at, args.steps, args.eval_every)
+    try:
+        seeds = sweeps.parse_seeds(args.seeds)
+        sweeps.Sweep(tuple(args.models), tuple(seeds), _options(args))
+    except sweeps.SweepError as error:
+        raise UsageError(str(error)) from None
+    try:
+        states = sweeps.run_sweep(
+            args.out, args.models, seeds, _options(args), jobs=args.jobs, use_ray=args.ray is not None,
+            ray_address=args.ray or None, retries=args.retries, overwrite=args.overwrite, quiet=args.quiet,
+        )
+    except sweeps.SweepError as error:
+        raise UsageError(str(error)) from None
+    if args.at:
+        from keras_lmrnn import sweep_report
+
+        sweep_report.write_report(args.out, args.at)
+    complete = sum(state == "complete" for state in states.values())
+    print(f"{complete} of {len(states)} runs complete; report in {args.out}/report.md")
+    print((pathlib.Path(args.out) / "report.md").read_text())
+    return 0 if complete == len(states) else 1
+
+
+def cmd_report(args):
+    from keras_lmrnn import runs, sweep_report, sweeps
+
+    folder = pathlib.Path(args.sweep)
+    if runs.kind_of(folder) != "sweep":
+        raise UsageError(f"{folder} is not a sweep folder (made by keras-lmrnn sweep)")
+    try:
+        sweep = sweeps.read_sweep(folder)
+    except sweeps.SweepError as error:
+        raise UsageError(str(error)) from None
+    if args.at:
+        _check_at(args.at, sweep.options.steps, sweep.options.eval_every)
+    print(sweep_report.write_report(folder, args.at))
+    print(f"wrote {folder}/report.csv, report.md, curves.png, performance_vs_d.png")
 
 
 def cmd_tasks(args):
@@ -360,7 +430,10 @@ def cmd_tasks(args):
         print(f"{index:3d}  {name}")
 
 
-COMMANDS = {"train": cmd_train, "evaluate": cmd_evaluate, "compare": cmd_compare, "tasks": cmd_tasks}
+COMMANDS = {
+    "train": cmd_train, "evaluate": cmd_evaluate, "compare": cmd_compare, "sweep": cmd_sweep,
+    "report": cmd_report, "tasks": cmd_tasks,
+}
 
 
 def _failure_types():
@@ -382,12 +455,13 @@ def main(argv=None):
         return exit.code
     args.command_line = _command(argv)
     try:
-        COMMANDS[args.command](args)
+        code = COMMANDS[args.command](args) or 0
     except UsageError as error:
         print(f"keras-lmrnn {args.command}: error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print(f"keras-lmrnn {args.command}: interrupted; a run continues from its last checkpoint with --resume",
+        again = "run the same command again" if args.command == "sweep" else "--resume"
+        print(f"keras-lmrnn {args.command}: interrupted; runs continue from their last checkpoint with {again}",
               file=sys.stderr)
         return 130
     except Exception as error:
@@ -399,7 +473,7 @@ def main(argv=None):
             print(f"keras-lmrnn {args.command}: error: {error}", file=sys.stderr)
             return 1
         raise
-    return 0
+    return code
 
 
 if __name__ == "__main__":

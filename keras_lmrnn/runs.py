@@ -23,6 +23,7 @@ Example:
 import contextlib
 import datetime
 import errno
+import fnmatch
 import json
 import os
 import pathlib
@@ -46,8 +47,11 @@ FILES = {
         "final_table.csv", "summary.json",
     },
     "comparison": {"comparison.csv", "comparison.txt", "curves.png"},
+    "sweep": {"sweep.json", "report.csv", "report.md", "curves.png", "performance_vs_d.png"},
 }
-SUBFOLDERS = {"run": False, "comparison": True}
+SUBFOLDERS = {"run": False, "comparison": True, "sweep": True}
+# Files named by pattern: a sweep's worker logs, one per run.
+PATTERNS = {"run": (), "comparison": (), "sweep": ("*.log",)}
 # A run folder written before markers existed: resumable, never deleted.
 LEGACY_RUN = ("config.json", "state.json", "checkpoint.keras")
 
@@ -233,7 +237,8 @@ def foreign_entries(folder):
         name = entry.name
         if name in (MARKER, LOCK) or name.startswith(TEMP_PREFIX):
             continue
-        if entry.is_file() and not entry.is_symlink() and name in ours:
+        ours_by_pattern = any(fnmatch.fnmatch(name, pattern) for pattern in PATTERNS[kind])
+        if entry.is_file() and not entry.is_symlink() and (name in ours or ours_by_pattern):
             continue
         if SUBFOLDERS[kind] and entry.is_dir() and not entry.is_symlink() and kind_of(entry) is not None:
             foreign += foreign_entries(entry)
@@ -282,7 +287,8 @@ def open_folder(folder, kind="run", overwrite=False, resume=False):
 
     Args:
         folder: the folder's path.
-        kind: "run" (one training run) or "comparison" (a folder of runs).
+        kind: "run" (one training run), "comparison" or "sweep" (folders
+            of runs).
         overwrite: replace an existing folder of this kind made by
             keras-lmrnn (refused if it holds anything else).
         resume: reopen an existing folder of this kind as it is.

@@ -1,0 +1,232 @@
+"""The report of a sweep: mean and standard error over seeds.
+
+For each model of a sweep (see `keras_lmrnn.sweeps`): its learning curve
+averaged over seeds with standard-error bands (paper Fig. 5a), performance at
+chosen steps against the locality radius d, one line per N (Figs. 5b, 7a;
+models that differ only in d are grouped from their specs, autapse pools at
+d = 0, dense networks as horizontal lines), a CSV and a Markdown table. It
+works on a partial sweep: every number says how many seeds it averages.
+Diverged runs are counted and never scored.
+
+Example:
+
+>>> from keras_lmrnn import sweep_report
+>>> rows = sweep_report.summarize("runs/sweep", at=[500, 2000])   # doctest: +SKIP
+>>> sweep_report.write_report("runs/sweep")                       # doctest: +SKIP
+"""
+
+import csv
+import io
+import math
+import pathlib
+
+import numpy as np
+
+from keras_lmrnn import runs
+from keras_lmrnn.sweeps import read_sweep, run_name, status
+
+METRICS = ("response_accuracy", "trial_accuracy")
+
+
+def read_curves(run):
+    """{metric: {step: mean over tasks}} from a run folder's curve.csv."""
+    by_step = {metric: {} for metric in METRICS}
+    path = pathlib.Path(run) / "curve.csv"
+    if not path.exists():
+        return {metric: {} for metric in METRICS}
+    with open(path, newline="") as f:
+        for row in csv.DictReader(f):
+            for metric in METRICS:
+                by_step[metric].setdefault(int(row["step"]), []).append(float(row[metric]))
+    return {metric: {s: float(np.mean(v)) for s, v in sorted(steps.items())} for metric, steps in by_step.items()}
+
+
+def collect(folder):
+    """Every run of the sweep: {model: [{seed, status, curves}, ...]}, in grid order."""
+    folder = pathlib.Path(folder)
+    sweep = read_sweep(folder)
+    found = {}
+    for spec in sweep.models:
+        found[spec] = []
+        for seed in sweep.seeds:
+            name = run_name(spec, seed)
+            state = status(folder, name)
+            curves = read_curves(folder / name) if state in ("complete", "started") else {m: {} for m in METRICS}
+            found[spec].append({"seed": seed, "status": state, "curves": curves})
+    return sweep, found
+
+
+def mean_and_error(values):
+    """(mean, standard error, n); the error is NaN below two values."""
+    values = [v for v in values if v is not None and math.isfinite(v)]
+    if not values:
+        return math.nan, math.nan, 0
+    n = len(values)
+    error = float(np.std(values, ddof=1) / math.sqrt(n)) if n > 1 else math.nan
+    return float(np.mean(values)), error, n
+
+
+def curve_statistics(entries, metric="response_accuracy"):
+    """[(step, mean, standard error, n)] over the runs that reached each step."""
+    steps = sorted({s for e in entries for s in e["curves"][metric]})
+    return [(s, *mean_and_error([e["curves"][metric].get(s) for e in entries])) for s in steps]
+
+
+def default_steps(sweep):
+    """1k, 2k, 5k and 10k steps where the sweep has them, and its last step."""
+    options = sweep.options
+    points = [s for s in (1000, 2000, 5000, 10000) if s < options.steps and s % options.eval_every == 0]
+    return points + [options.steps]
+
+
+def summarize(folder, at=None):
+    """One row per model: seeds complete/diverged, mean and error at each step of `at`."""
+    sweep, found = collect(folder)
+    at = list(at or default_steps(sweep))
+    rows = []
+    for spec, entries in found.items():
+        row = {
+            "model": spec,
+            "seeds_complete": sum(e["status"] == "complete" for e in entries),
+            "seeds_diverged": sum(e["status"] == "diverged" for e in entries),
+            "seeds_planned": len(entries),
+        }
+        for metric in METRICS:
+            for step in at:
+                mean, error, n = mean_and_error([e["curves"][metric].get(step) for e in entries])
+                row[f"{metric}@{step}"] = mean
+                row[f"{metric}@{step}_se"] = error
+                row[f"{metric}@{step}_n"] = n
+        rows.append(row)
+    return rows, at
+
+
+def group_by_d(specs):
+    """{(kind, n, rest): [(d, spec)]} for specs that differ only in d, and
+    {n: spec} for dense networks (drawn as horizontal lines)."""
+    from keras_lmrnn import models
+
+    groups, dense = {}, {}
+    for spec in specs:
+        kind, kwargs = models.parse_spec(spec)
+        kwargs = dict(kwargs)
+        if kind == "dense" and len(kwargs) == 1:
+            dense[kwargs["n"]] = spec
+            continue
+        if kind == "autapse":
+            kind, kwargs["d"] = "lmrnn", 0
+        if "d" not in kwargs:
+            continue
+        d = kwargs.pop("d")
+        key = (kind, kwargs.pop("n"), tuple(sorted(kwargs.items())))
+        groups.setdefault(key, []).append((d, spec))
+    return {k: sorted(v) for k, v in groups.items()}, dense
+
+
+def plot_curves(folder, metric="response_accuracy"):
+    """Mean learning curve of each model with standard-error bands (Fig. 5a)."""
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    sweep, found = collect(folder)
+    fig, ax = plt.subplots(figsize=(6.5, 4.2))
+    for spec, entries in found.items():
+        stats = curve_statistics(entries, metric)
+        if not stats:
+            continue
+        steps, means, errors, counts = map(np.array, zip(*stats))
+        line, = ax.plot(steps, means, label=f"{spec} (n={max(counts)})")
+        band = np.nan_to_num(errors)
+        ax.fill_between(steps, means - band, means + band, color=line.get_color(), alpha=0.2, lw=0)
+    ax.set_xlabel("gradient steps")
+    ax.set_ylabel(metric.replace("_", " "))
+    ax.set_ylim(0, 1)
+    ax.set_title(f"{sweep.options.battery}: mean over seeds, band = standard error")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
+def plot_against_d(folder, step=None, metric="response_accuracy"):
+    """Performance at `step` against d, one line per N (Figs. 5b, 7a)."""
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    rows, at = summarize(folder, at=None if step is None else [step])
+    step = at[-1] if step is None else step
+    by_spec = {r["model"]: r for r in rows}
+    groups, dense = group_by_d(list(by_spec))
+    fig, ax = plt.subplots(figsize=(5.5, 4))
+    colors = {}
+    for (kind, n, rest), members in groups.items():
+        ds = [d for d, _ in members]
+        means = [by_spec[s][f"{metric}@{step}"] for _, s in members]
+        errors = [np.nan_to_num(by_spec[s][f"{metric}@{step}_se"]) for _, s in members]
+        extra = "".join(f",{k}={v}" for k, v in rest)
+        bar = ax.errorbar(ds, means, yerr=errors, marker="o", capsize=3, label=f"{kind} N={n}{extra}")
+        colors.setdefault(n, bar[0].get_color())
+    for n, spec in dense.items():
+        mean, error = by_spec[spec][f"{metric}@{step}"], np.nan_to_num(by_spec[spec][f"{metric}@{step}_se"])
+        color = colors.get(n, "gray")
+        ax.axhline(mean, color=color, ls="--", lw=1, label=f"dense N={n}")
+        ax.axhspan(mean - error, mean + error, color=color, alpha=0.1, lw=0)
+    ax.set_xlabel("locality radius d")
+    ax.set_ylabel(f"{metric.replace('_', ' ')} at step {step}")
+    ax.set_ylim(0, 1)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
+def _cell(row, metric, step):
+    mean, error, n = row[f"{metric}@{step}"], row[f"{metric}@{step}_se"], row[f"{metric}@{step}_n"]
+    if n == 0:
+        return "-"
+    return f"{mean:.3f} ± {error:.3f} (n={n})" if n > 1 else f"{mean:.3f} (n=1)"
+
+
+def markdown_table(rows, at, metric="response_accuracy"):
+    """A Markdown table: one row per model, mean ± standard error (seeds) at each step."""
+    head = ["model", "seeds done", *[f"{metric.split('_')[0]} @ {s}" for s in at]]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for row in rows:
+        done = f"{row['seeds_complete']}/{row['seeds_planned']}"
+        if row["seeds_diverged"]:
+            done += f" ({row['seeds_diverged']} diverged)"
+        lines.append("| " + " | ".join([f"`{row['model']}`", done, *[_cell(row, metric, s) for s in at]]) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def write_report(folder, at=None):
+    """Writes report.csv, report.md, curves.png and performance_vs_d.png into
+    the sweep folder; returns the Markdown text."""
+    import matplotlib.pyplot as plt
+
+    folder = pathlib.Path(folder)
+    rows, at = summarize(folder, at)
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(rows[0]))
+    writer.writeheader()
+    writer.writerows(rows)
+    runs.atomic_write_text(folder / "report.csv", buffer.getvalue())
+    sweep = read_sweep(folder)
+    text = (
+        f"# Sweep report: {sweep.options.battery}, {sweep.options.steps} steps, seeds {list(sweep.seeds)}\n\n"
+        f"Mean ± standard error over seeds of the mean response accuracy over tasks "
+        f"({sweep.options.trials_per_task} evaluation trials per task).\n\n"
+        + markdown_table(rows, at)
+        + "\nTrial accuracy (Yang et al. 2019):\n\n"
+        + markdown_table(rows, at, "trial_accuracy")
+    )
+    runs.atomic_write_text(folder / "report.md", text)
+    for name, fig in (("curves.png", plot_curves(folder)), ("performance_vs_d.png", plot_against_d(folder, at[-1]))):
+        runs.atomic_write(folder / name, lambda temp, fig=fig: fig.savefig(temp, dpi=100, format="png"))
+        plt.close(fig)
+    return text
+

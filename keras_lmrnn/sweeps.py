@@ -1,0 +1,437 @@
+"""Sweeps: many model specs x many seeds, one run folder each, never redone.
+
+Every (model, seed) pair is one run folder under the sweep folder, named
+`run_name(spec, seed)`, trained by the same code path as `keras-lmrnn train`
+(`keras_lmrnn.runner.run`) in a worker process of its own. The sweep folder
+holds `sweep.json` (the grid and the common options). Running the same sweep
+again is the resume: finished runs are skipped, interrupted ones continue
+from their checkpoint (exactly), missing ones start; a request that differs
+from `sweep.json` is refused.
+
+Engines: local worker processes (`jobs` at a time, the default), or Ray
+tasks (`use_ray=True`, on a running cluster or a local Ray), one CPU each,
+retried when a worker dies.
+
+Example:
+
+>>> from keras_lmrnn import runner, sweeps
+>>> options = runner.RunOptions(battery="yang20", steps=200, batch_size=16, seq_len=50, eval_every=50)
+>>> sweeps.run_sweep("runs/sweep", ["lmrnn:n=64,d=2", "dense:n=64"], [0, 1], options, jobs=2)  # doctest: +SKIP
+"""
+
+import collections
+import dataclasses
+import json
+import os
+import pathlib
+import shlex
+import subprocess
+import sys
+import time
+
+from keras_lmrnn import runner, runs
+
+SWEEP_FILE = "sweep.json"
+FORMAT = 1
+LOG = "worker.log"
+# Worker exit statuses: 0 done, 3 diverged, 2 refused (bad request or folder);
+# anything else (a signal, a crash: 1) is a dead worker, retried.
+DONE, REFUSED, DIVERGED = 0, 2, 3
+
+
+class SweepError(ValueError):
+    """A sweep request cannot be run as asked; the message says why."""
+
+
+def parse_seeds(text):
+    """Seeds from "0-4", "0,2,7" or "0-2,10": a sorted list without repeats.
+
+    >>> parse_seeds("0-2,7")
+    [0, 1, 2, 7]
+    """
+    seeds = set()
+    for part in filter(None, str(text).replace(" ", "").split(",")):
+        low, dash, high = part.partition("-")
+        try:
+            first, last = int(low), int(high if dash else low)
+        except ValueError:
+            raise SweepError(f"cannot read seeds {text!r}: expected e.g. 0-4 or 0,2,7") from None
+        if first < 0 or last < first:
+            raise SweepError(f"cannot read seeds {text!r}: a range runs from a seed >= 0 up to a larger one")
+        seeds.update(range(first, last + 1))
+    if not seeds:
+        raise SweepError(f"cannot read seeds {text!r}: expected e.g. 0-4 or 0,2,7")
+    return sorted(seeds)
+
+
+def run_name(spec, seed):
+    """The run folder name of `spec` at `seed`, e.g. "lmrnn_n=400_d=4__seed0"."""
+    return "".join(c if c.isalnum() or c in "=.-" else "_" for c in spec) + f"__seed{seed}"
+
+
+@dataclasses.dataclass(frozen=True)
+class Sweep:
+    """A grid of model specs and seeds with common training options."""
+
+    models: tuple
+    seeds: tuple
+    options: runner.RunOptions  # its seed is replaced by each run's
+
+    def __post_init__(self):
+        if not self.models:
+            raise SweepError("a sweep needs at least one model spec")
+        if len(set(self.models)) != len(self.models):
+            raise SweepError(f"a model spec is given twice: {list(self.models)}")
+        names = collections.Counter(run_name(m, 0) for m in self.models)
+        clash = [n for n, c in names.items() if c > 1]
+        if clash:
+            raise SweepError(f"model specs {list(self.models)} give the same run folder name {clash[0]}")
+
+    def runs(self):
+        """(name, spec, seed) of every run, models outermost."""
+        return [(run_name(m, s), m, s) for m in self.models for s in self.seeds]
+
+    def run_options(self, seed):
+        return dataclasses.replace(self.options, seed=seed)
+
+    def record(self):
+        """What sweep.json holds."""
+        common = self.options.as_dict()
+        del common["seed"]
+        return {"format": FORMAT, "models": list(self.models), "seeds": list(self.seeds), "options": common}
+
+    @classmethod
+    def from_record(cls, record):
+        return cls(tuple(record["models"]), tuple(record["seeds"]), runner.RunOptions(**record["options"], seed=0))
+
+
+def read_sweep(folder):
+    """The `Sweep` recorded in a sweep folder's sweep.json."""
+    path = pathlib.Path(folder) / SWEEP_FILE
+    try:
+        return Sweep.from_record(json.loads(path.read_text()))
+    except FileNotFoundError:
+        raise SweepError(f"{folder} holds no {SWEEP_FILE}: not a sweep folder") from None
+    except (OSError, ValueError, KeyError, TypeError):
+        raise SweepError(f"{path} is unreadable; start the sweep again in another folder") from None
+
+
+def _difference(recorded, requested):
+    for key in ("models", "seeds"):
+        if recorded[key] != requested[key]:
+            return f"{key} {requested[key]} (recorded: {recorded[key]})"
+    for key, value in requested["options"].items():
+        if recorded["options"].get(key) != value:
+            return f"{key}={value} (recorded: {recorded['options'].get(key)})"
+    return None
+
+
+def status(folder, name):
+    """"complete", "diverged", "started" or "missing" for a run of a sweep."""
+    run = pathlib.Path(folder) / name
+    if runner.is_complete(run):
+        return "complete"
+    try:
+        if "diverged_at_step" in json.loads((run / "state.json").read_text()):
+            return "diverged"
+    except (OSError, ValueError):
+        pass
+    return "started" if (run / "config.json").exists() else "missing"
+
+
+def _step(folder, name):
+    try:
+        return int(json.loads((pathlib.Path(folder) / name / "state.json").read_text())["step"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return 0
+
+
+def worker_env(backend, threads):
+    """Environment of a worker process: the backend and its share of the cores."""
+    env = dict(os.environ, KERAS_BACKEND=backend, TF_CPP_MIN_LOG_LEVEL=os.environ.get("TF_CPP_MIN_LOG_LEVEL", "3"))
+    threads = str(threads)
+    env.update(
+        OMP_NUM_THREADS=threads, MKL_NUM_THREADS=threads, OPENBLAS_NUM_THREADS=threads,
+        TF_NUM_INTRAOP_THREADS=threads, TF_NUM_INTEROP_THREADS="1",
+        KERAS_LMRNN_THREADS=threads,
+    )
+    if threads == "1":
+        flags = env.get("XLA_FLAGS", "")
+        env["XLA_FLAGS"] = f"{flags} --xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1".strip()
+    return env
+
+
+def worker_command(folder, name):
+    return [sys.executable, "-m", "keras_lmrnn.sweeps", str(folder), name]
+
+
+def _run_worker(folder, name, env):
+    """Runs one worker process to its end; returns its exit status."""
+    folder = pathlib.Path(folder)
+    with open(folder / f"{name}.log", "ab") as log:
+        return subprocess.run(worker_command(folder, name), env=env, stdout=log, stderr=log).returncode
+
+
+class _Progress:
+    """One line per run as it starts and ends, and an overall bar with ETA."""
+
+    def __init__(self, sweep, folder, write, quiet=False):
+        self.total = len(sweep.runs()) * sweep.options.steps
+        self.folder, self.write, self.quiet = folder, write, quiet
+        self.started = time.perf_counter()
+        self.base = None
+        self.tty = hasattr(sys.stderr, "isatty") and sys.stderr.isatty() and not quiet
+        self.names = [name for name, _, _ in sweep.runs()]
+
+    def done_steps(self):
+        return sum(_step(self.folder, name) for name in self.names)
+
+    def bar(self):
+        done = self.done_steps()
+        if self.base is None:
+            self.base = done
+        elapsed = time.perf_counter() - self.started
+        rate = (done - self.base) / elapsed if elapsed > 0 else 0
+        eta = (self.total - done) / rate if rate > 0 else None
+        filled = int(30 * done / max(self.total, 1))
+        eta_text = f"ETA {_duration(eta)}" if eta is not None else "ETA --"
+        return f"[{'#' * filled}{'.' * (30 - filled)}] {done}/{self.total} steps, {eta_text}"
+
+    def line(self, text):
+        if self.tty:
+            sys.stderr.write("\r\033[K")
+        self.write(text)
+        self.tick()
+
+    def tick(self):
+        if self.tty:
+            sys.stderr.write("\r" + self.bar())
+            sys.stderr.flush()
+
+    def close(self):
+        if self.tty:
+            sys.stderr.write("\r\033[K")
+            sys.stderr.flush()
+
+
+def _duration(seconds):
+    seconds = int(round(seconds))
+    if seconds < 60:
+        return f"{seconds}s"
+    if seconds < 3600:
+        return f"{seconds // 60}m{seconds % 60:02d}s"
+    return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
+
+
+def _finished_line(folder, name, spec, seed, code, wall):
+    run = pathlib.Path(folder) / name
+    if code == DONE:
+        summary = json.loads((run / "summary.json").read_text())
+        return f"done     {spec} seed {seed}: response accuracy {summary['response_accuracy']:.3f}, " \
+               f"trial accuracy {summary['trial_accuracy']:.3f} ({_duration(wall)})"
+    if code == DIVERGED:
+        return f"diverged {spec} seed {seed} (see {run / 'state.json'}; not scored)"
+    log = pathlib.Path(folder) / f"{name}.log"
+    last = log.read_text(errors="replace").strip().splitlines()[-1:] if log.exists() else []
+    return f"failed   {spec} seed {seed}: {last[0] if last else f'exit status {code}'}"
+
+
+def run_sweep(folder, models, seeds, options, jobs=None, use_ray=False, ray_address=None, retries=2,
+              overwrite=False, write=print, quiet=False):
+    """Runs every (model, seed) pair of a grid; returns {name: status}.
+
+    Args:
+        folder: the sweep folder (made if missing; an existing one must hold
+            the same sweep).
+        models: model specs.
+        seeds: run seeds.
+        options: a `keras_lmrnn.runner.RunOptions` (its seed is ignored).
+        jobs: runs at a time on this machine (default: the number of cores).
+        use_ray: run the runs as Ray tasks instead, one CPU each.
+        ray_address: "auto", "host:port" or None (RAY_ADDRESS, else a local Ray).
+        retries: how often a run whose worker died is started again.
+        overwrite: replace an existing sweep folder (one keras-lmrnn made).
+        write: where the per-run lines go.
+        quiet: no progress bar.
+
+    Raises:
+        SweepError: a bad request, or one that differs from the folder's sweep.json.
+        KeyboardInterrupt: after reporting the unfinished runs.
+    """
+    import keras
+
+    from keras_lmrnn import models as models_lib
+
+    sweep = Sweep(tuple(models), tuple(seeds), options)
+    for spec in sweep.models:
+        models_lib.check_spec(spec, input_size=runner.input_size(options.battery))
+    jobs = (os.cpu_count() or 1) if jobs is None else jobs
+    if not isinstance(jobs, int) or jobs < 1:
+        raise SweepError(f"jobs must be an integer >= 1, got {jobs!r}")
+    folder = pathlib.Path(folder)
+    exists = (folder / runs.MARKER).exists() and not overwrite
+    with runs.open_folder(folder, "sweep", overwrite=overwrite, resume=exists) as out:
+        requested = sweep.record()
+        if (out / SWEEP_FILE).exists():
+            recorded = read_sweep(out).record()
+            different = _difference(recorded, requested)
+            if different:
+                raise SweepError(f"{out} holds another sweep: {different}; use another --out, or --overwrite")
+        else:
+            runs.atomic_write_text(out / SWEEP_FILE, json.dumps(requested, indent=2) + "\n")
+        backend = keras.backend.backend()
+        todo = [(name, spec, seed) for name, spec, seed in sweep.runs() if status(out, name) != "complete"]
+        skipped = len(sweep.runs()) - len(todo)
+        if skipped:
+            write(f"{skipped} of {len(sweep.runs())} runs already complete: skipped")
+        progress = _Progress(sweep, out, write, quiet)
+        engine = _ray_engine if use_ray else _local_engine
+        try:
+            results = engine(out, todo, backend, jobs, retries, progress, ray_address)
+        finally:
+            progress.close()
+        states = {name: status(out, name) for name, _, _ in sweep.runs()}
+        unfinished = [name for name, state in states.items() if state != "complete"]
+        if not results.get("interrupted"):
+            from keras_lmrnn import sweep_report
+
+            sweep_report.write_report(out)
+        if unfinished:
+            write(f"{len(unfinished)} runs unfinished: {', '.join(unfinished)}; run the same command again to continue them")
+        if results.get("interrupted"):
+            raise KeyboardInterrupt
+        return states
+
+
+def _local_engine(folder, todo, backend, jobs, retries, progress, ray_address=None):
+    threads = max(1, (os.cpu_count() or 1) // jobs)
+    env = worker_env(backend, threads)
+    pending = collections.deque((name, spec, seed, 0) for name, spec, seed in todo)
+    running = {}
+    try:
+        while pending or running:
+            while pending and len(running) < jobs:
+                name, spec, seed, attempt = pending.popleft()
+                log = open(folder / f"{name}.log", "ab")
+                process = subprocess.Popen(worker_command(folder, name), env=env, stdout=log, stderr=log)
+                log.close()
+                running[name] = (process, spec, seed, attempt, time.perf_counter())
+                progress.line(f"start    {spec} seed {seed}" + (f" (retry {attempt})" if attempt else ""))
+            time.sleep(0.5)
+            for name, (process, spec, seed, attempt, began) in list(running.items()):
+                code = process.poll()
+                if code is None:
+                    continue
+                del running[name]
+                if code not in (DONE, DIVERGED, REFUSED) and attempt < retries:
+                    progress.line(f"worker of {spec} seed {seed} died (exit status {code}): resuming it")
+                    pending.appendleft((name, spec, seed, attempt + 1))
+                    continue
+                progress.line(_finished_line(folder, name, spec, seed, code, time.perf_counter() - began))
+            progress.tick()
+    except KeyboardInterrupt:
+        for process, *_ in running.values():
+            process.terminate()
+        for process, *_ in running.values():
+            process.wait()
+        return {"interrupted": True}
+    return {}
+
+
+def _ray_engine(folder, todo, backend, jobs, retries, progress, ray_address=None):
+    try:
+        import ray
+    except ImportError:
+        raise SweepError('--ray needs Ray: pip install "keras-lmrnn[ray]"') from None
+
+    class WorkerDied(RuntimeError):
+        pass
+
+    def one_run(folder, name, env):
+        code = _run_worker(folder, name, env)
+        if code not in (DONE, DIVERGED, REFUSED):
+            raise WorkerDied(f"worker of {name} exited with status {code}")
+        return code
+
+    address = ray_address or os.environ.get("RAY_ADDRESS") or None
+    started_here = not ray.is_initialized()
+    if started_here:
+        if address is None:  # a local Ray for this sweep only
+            ray.init(num_cpus=jobs, include_dashboard=False, log_to_driver=False, configure_logging=False)
+        else:
+            ray.init(address=address, log_to_driver=False, configure_logging=False)
+    try:
+        return _ray_loop(ray, WorkerDied, one_run, folder, todo, backend, retries, progress)
+    finally:
+        if started_here:
+            ray.shutdown()
+
+
+def _ray_loop(ray, WorkerDied, one_run, folder, todo, backend, retries, progress):
+    task = ray.remote(num_cpus=1, max_retries=retries, retry_exceptions=[WorkerDied])(one_run)
+    env = worker_env(backend, 1)
+    refs = {}
+    for name, spec, seed in todo:
+        refs[task.remote(str(folder), name, env)] = (name, spec, seed, time.perf_counter())
+        progress.line(f"queued   {spec} seed {seed}")
+    try:
+        while refs:
+            done, _ = ray.wait(list(refs), num_returns=1, timeout=1.0)
+            for ref in done:
+                name, spec, seed, began = refs.pop(ref)
+                try:
+                    code = ray.get(ref)
+                except Exception:  # retries exhausted
+                    code = -1
+                progress.line(_finished_line(folder, name, spec, seed, code, time.perf_counter() - began))
+            progress.tick()
+    except KeyboardInterrupt:
+        for ref in refs:
+            ray.cancel(ref, force=True)
+        return {"interrupted": True}
+    return {}
+
+
+def worker_main(folder, name):
+    """A worker process: trains one run of the sweep in `folder`; exit status."""
+    folder = pathlib.Path(folder)
+    threads = int(os.environ.get("KERAS_LMRNN_THREADS", "0") or 0)
+    from keras_lmrnn import training
+
+    if threads:
+        import keras
+
+        if keras.backend.backend() == "torch":
+            import torch
+
+            torch.set_num_threads(threads)
+    try:
+        sweep = read_sweep(folder)
+        match = [(spec, seed) for n, spec, seed in sweep.runs() if n == name]
+        if not match:
+            raise SweepError(f"{name} is not a run of the sweep in {folder}")
+        spec, seed = match[0]
+        options = sweep.run_options(seed)
+        out = folder / name
+        command = shlex.join(["keras-lmrnn", "train", "--model", spec, *_flags(options), "--out", str(out)])
+        resume = (out / "config.json").exists()
+        runner.run(out, spec, options, resume=resume, command=command)
+    except training.TrainingDiverged as error:
+        print(error, file=sys.stderr)
+        return DIVERGED
+    except (SweepError, runs.RunFolderError, runner.RunConfigError, training.CheckpointError) as error:
+        print(error, file=sys.stderr)
+        return REFUSED
+    return DONE
+
+
+def _flags(options):
+    """The `keras-lmrnn train` flags of `options`."""
+    flags = []
+    for key, value in options.as_dict().items():
+        flags += ["--" + ("lr" if key == "learning_rate" else key.replace("_", "-")), str(value)]
+    return flags
+
+
+if __name__ == "__main__":
+    sys.exit(worker_main(sys.argv[1], sys.argv[2]))

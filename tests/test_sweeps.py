@@ -1,0 +1,222 @@
+"""Sweeps (keras_lmrnn.sweeps) and their reports (keras_lmrnn.sweep_report)."""
+
+import json
+import os
+import pathlib
+import signal
+import subprocess
+import sys
+import time
+
+import keras
+import numpy as np
+import pytest
+
+from keras_lmrnn import cli, runs, sweep_report, sweeps
+
+TINY = ["--battery", "yang20", "--steps", "4", "--batch-size", "4", "--seq-len", "30",
+        "--eval-every", "2", "--trials-per-task", "2", "--quiet"]
+SPECS = ["lmrnn:n=16,d=1,noise=0.05", "dense:n=16"]
+
+
+def run_cli(capsys, *args):
+    capsys.readouterr()
+    status = cli.main([str(a) for a in args])
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+def weights(run):
+    return keras.models.load_model(pathlib.Path(run) / "checkpoint.keras").get_weights()
+
+
+def assert_same_weights(a, b):
+    for x, y in zip(weights(a), weights(b), strict=True):
+        np.testing.assert_array_equal(x, y)
+
+
+@pytest.fixture(scope="module")
+def tiny_sweep(tmp_path_factory):
+    out = tmp_path_factory.mktemp("sweep") / "s"
+    status = cli.main(["sweep", "--models", *SPECS, "--seeds", "0-1", *TINY, "--out", str(out), "--jobs", "2"])
+    assert status == 0
+    return out
+
+
+def test_parse_seeds():
+    assert sweeps.parse_seeds("0-4") == [0, 1, 2, 3, 4]
+    assert sweeps.parse_seeds("3,1,1-2") == [1, 2, 3]
+    for bad in ["", "a", "4-1", "-1", "1-x"]:
+        with pytest.raises(sweeps.SweepError, match="seeds"):
+            sweeps.parse_seeds(bad)
+
+
+def test_run_names_are_readable_and_distinct():
+    assert sweeps.run_name("lmrnn:n=400,d=4", 3) == "lmrnn_n=400_d=4__seed3"
+    with pytest.raises(sweeps.SweepError, match="same run folder name"):
+        sweeps.Sweep(("lmrnn:n=4,d=1", "lmrnn:n=4;d=1"), (0,), None)
+
+
+def test_a_tiny_sweep_makes_every_run_and_a_report(tiny_sweep):
+    record = json.loads((tiny_sweep / "sweep.json").read_text())
+    assert record["models"] == SPECS and record["seeds"] == [0, 1] and record["options"]["steps"] == 4
+    for spec in SPECS:
+        for seed in (0, 1):
+            run = tiny_sweep / sweeps.run_name(spec, seed)
+            config = json.loads((run / "config.json").read_text())
+            assert config["model"] == spec and config["seed"] == seed
+            assert sweeps.status(tiny_sweep, run.name) == "complete"
+    for name in ("report.csv", "report.md", "curves.png", "performance_vs_d.png"):
+        assert (tiny_sweep / name).stat().st_size > 100, name
+    assert "| `dense:n=16` | 2/2 |" in (tiny_sweep / "report.md").read_text()
+    assert runs.foreign_entries(tiny_sweep) == []
+
+
+def test_a_sweep_run_equals_the_same_train_run(tiny_sweep, tmp_path):
+    spec = SPECS[0]
+    alone = tmp_path / "alone"
+    assert cli.main(["train", "--model", spec, *TINY, "--seed", "1", "--out", str(alone)]) == 0
+    assert_same_weights(tiny_sweep / sweeps.run_name(spec, 1), alone)
+
+
+def test_rerunning_a_finished_sweep_trains_nothing(capsys, tiny_sweep):
+    stamps = {p: p.stat().st_mtime_ns for p in tiny_sweep.glob("*/checkpoint.keras")}
+    status, out, err = run_cli(capsys, "sweep", "--models", *SPECS, "--seeds", "0-1", *TINY, "--out", tiny_sweep)
+    assert status == 0, err
+    assert "4 of 4 runs already complete: skipped" in out and "start" not in out
+    assert {p: p.stat().st_mtime_ns for p in tiny_sweep.glob("*/checkpoint.keras")} == stamps
+
+
+@pytest.mark.parametrize(
+    "change, words",
+    [
+        (["--models", SPECS[0], "--seeds", "0-1"], "models"),
+        (["--models", *SPECS, "--seeds", "0-2"], "seeds"),
+        (["--models", *SPECS, "--seeds", "0-1", "--batch-size", "8"], "batch_size=8"),
+    ],
+)
+def test_a_mismatched_rerun_is_refused(capsys, tiny_sweep, change, words):
+    args = [*TINY[:4], *TINY[6:]] if "--batch-size" in change else TINY  # TINY without its --batch-size
+    status, _, err = run_cli(capsys, "sweep", *change, *args, "--out", tiny_sweep)
+    assert status == 2 and len(err.strip().splitlines()) == 1, err
+    assert "holds another sweep" in err and words in err
+
+
+def test_report_of_a_partial_sweep_counts_its_seeds(capsys, tiny_sweep, tmp_path):
+    partial = tmp_path / "partial"
+    import shutil
+
+    shutil.copytree(tiny_sweep, partial)
+    shutil.rmtree(partial / sweeps.run_name(SPECS[1], 1))
+    (partial / sweeps.run_name(SPECS[0], 0) / "summary.json").unlink()  # as if still running
+    status, out, err = run_cli(capsys, "report", partial)
+    assert status == 0, err
+    rows, at = sweep_report.summarize(partial)
+    by_model = {r["model"]: r for r in rows}
+    assert by_model[SPECS[0]]["seeds_complete"] == 1 and by_model[SPECS[1]]["seeds_complete"] == 1
+    assert by_model[SPECS[1]]["response_accuracy@4_n"] == 1
+    assert by_model[SPECS[0]]["response_accuracy@4_n"] == 2  # the running one has reached step 4
+    assert f"| `{SPECS[1]}` | 1/2 |" in out
+
+
+def test_mean_and_error():
+    mean, error, n = sweep_report.mean_and_error([0.2, 0.4, None, float("nan")])
+    assert (mean, n) == (pytest.approx(0.3), 2)
+    assert error == pytest.approx(np.std([0.2, 0.4], ddof=1) / np.sqrt(2))
+    assert np.isnan(sweep_report.mean_and_error([0.5])[1])
+
+
+def test_models_differing_only_in_d_are_grouped():
+    groups, dense = sweep_report.group_by_d(
+        ["lmrnn:n=400,d=2", "lmrnn:n=400,d=6", "autapse:n=400", "lmrnn:n=100,d=2", "dense:n=400",
+         "lmrnn:n=400,d=2,alpha=1", "l1:n=400,l1=1e-4"]
+    )
+    assert groups[("lmrnn", 400, ())] == [(0, "autapse:n=400"), (2, "lmrnn:n=400,d=2"), (6, "lmrnn:n=400,d=6")]
+    assert groups[("lmrnn", 100, ())] == [(2, "lmrnn:n=100,d=2")]
+    assert groups[("lmrnn", 400, (("alpha", 1.0),))] == [(2, "lmrnn:n=400,d=2,alpha=1")]
+    assert dense == {400: "dense:n=400"}
+
+
+@pytest.mark.parametrize(
+    "args, words",
+    [
+        (["--seeds", "x"], "cannot read seeds"),
+        (["--seeds", "3-1"], "cannot read seeds"),
+        (["--seeds", "0", "--jobs", "0"], "--jobs"),
+        (["--seeds", "0", "--seed", "1"], "--seeds, not --seed"),
+        (["--seeds", "0", "--at", "3"], "--at"),
+    ],
+)
+def test_bad_sweep_arguments_get_one_line(capsys, tmp_path, args, words):
+    status, _, err = run_cli(capsys, "sweep", "--models", SPECS[0], *TINY, *args, "--out", tmp_path / "s")
+    assert status == 2 and len(err.strip().splitlines()) == 1 and words in err, err
+    assert not (tmp_path / "s").exists()
+
+
+def test_bad_spec_in_a_sweep_is_refused_before_anything_runs(capsys, tmp_path):
+    status, out, err = run_cli(capsys, "sweep", "--models", SPECS[0], "lmrnn:n=16,d=-3", "--seeds", "0", *TINY,
+                               "--out", tmp_path / "s")
+    assert status == 2 and "d=-3" in err and "start" not in out
+    assert not (tmp_path / "s").exists()
+
+
+def test_report_of_a_folder_that_is_no_sweep(capsys, tmp_path):
+    status, _, err = run_cli(capsys, "report", tmp_path)
+    assert status == 2 and "not a sweep folder" in err
+
+
+def test_ray_missing_is_one_line(capsys, tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "ray", None)  # import ray -> ImportError
+    status, _, err = run_cli(capsys, "sweep", "--models", SPECS[0], "--seeds", "0", *TINY, "--out", tmp_path / "s",
+                             "--ray")
+    assert status == 2 and 'pip install "keras-lmrnn[ray]"' in err, err
+
+
+SWEEP = [sys.executable, "-m", "keras_lmrnn.cli", "sweep", "--models", SPECS[0], "--seeds", "0", "--battery", "yang20",
+         "--steps", "40", "--batch-size", "4", "--seq-len", "30", "--eval-every", "4", "--trials-per-task", "1",
+         "--quiet", "--jobs", "1", "--retries", "1"]
+
+
+@pytest.mark.parametrize("engine", ["local", "ray"])
+def test_a_killed_worker_is_retried_and_ends_as_an_uninterrupted_run(tmp_path, backend, engine):
+    if engine == "ray" and backend != "jax":
+        pytest.skip("the Ray engine is checked once, under JAX (it starts a local Ray: slow)")
+    out = tmp_path / "s"
+    env = dict(os.environ, KERAS_BACKEND=backend)
+    sweep = subprocess.Popen([*SWEEP, "--out", str(out), *(["--ray"] if engine == "ray" else [])], env=env,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    run = out / sweeps.run_name(SPECS[0], 0)
+    killed = False
+    deadline = time.time() + 400
+    while time.time() < deadline and sweep.poll() is None and not killed:
+        time.sleep(0.2)
+        try:
+            step = json.loads((run / "state.json").read_text())["step"]
+            pid = int((run / runs.LOCK).read_text())
+        except (OSError, ValueError, KeyError):
+            continue
+        if 4 <= step < 40:
+            os.kill(pid, signal.SIGKILL)
+            killed = True
+    out_text, err_text = sweep.communicate(timeout=600)
+    assert killed, "the run finished before it could be killed"
+    assert sweep.returncode == 0, err_text[-3000:]
+    if engine == "local":
+        assert "died" in out_text and "resuming it" in out_text
+    alone = tmp_path / "alone"
+    train = ["train", "--model", SPECS[0], "--battery", "yang20", "--steps", "40", "--batch-size", "4", "--seq-len", "30",
+             "--eval-every", "4", "--trials-per-task", "1", "--quiet", "--seed", "0", "--out", str(alone)]
+    assert cli.main(train) == 0
+    assert_same_weights(run, alone)
+    assert (run / "curve.csv").read_text() == (alone / "curve.csv").read_text()
+
+
+def test_tiny_sweep_under_local_ray_equals_the_local_engine(capsys, tiny_sweep, tmp_path, backend):
+    if backend != "jax":
+        pytest.skip("the Ray engine is checked once, under JAX (it starts a local Ray: slow)")
+    out = tmp_path / "ray"
+    status, text, err = run_cli(capsys, "sweep", "--models", *SPECS, "--seeds", "0-1", *TINY, "--out", out,
+                                "--jobs", "2", "--ray")
+    assert status == 0, err
+    for name in (sweeps.run_name(s, seed) for s in SPECS for seed in (0, 1)):
+        assert_same_weights(out / name, tiny_sweep / name)
