@@ -47,7 +47,7 @@ FILES = {
         "final_table.csv", "summary.json",
     },
     "comparison": {"comparison.csv", "comparison.txt", "curves.png"},
-    "sweep": {"sweep.json", "report.csv", "report.md", "curves.png", "performance_vs_d.png"},
+    "sweep": {"sweep.json", "report.csv", "curves.csv", "report.md", "curves.png", "performance_vs_d.png"},
 }
 SUBFOLDERS = {"run": False, "comparison": True, "sweep": True}
 # Files named by pattern: a sweep's worker logs, one per run.

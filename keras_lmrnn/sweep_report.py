@@ -203,9 +203,33 @@ def markdown_table(rows, at, metric="response_accuracy"):
     return "\n".join(lines) + "\n"
 
 
+def curves_csv(folder):
+    """CSV text of every model's mean curve: model, metric, step, mean, se, n."""
+    _, found = collect(folder)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["model", "metric", "step", "mean", "se", "n"])
+    for spec, entries in found.items():
+        for metric in METRICS:
+            for step, mean, error, n in curve_statistics(entries, metric):
+                writer.writerow([spec, metric, step, f"{mean:.6f}", "" if math.isnan(error) else f"{error:.6f}", n])
+    return buffer.getvalue()
+
+
+def read_curves_csv(path):
+    """{model: [(step, mean, se, n)]} of the response accuracy in a curves.csv."""
+    curves = {}
+    with open(path, newline="") as f:
+        for row in csv.DictReader(f):
+            if row["metric"] == "response_accuracy":
+                se = float(row["se"]) if row["se"] else math.nan
+                curves.setdefault(row["model"], []).append((int(row["step"]), float(row["mean"]), se, int(row["n"])))
+    return curves
+
+
 def write_report(folder, at=None):
-    """Writes report.csv, report.md, curves.png and performance_vs_d.png into
-    the sweep folder; returns the Markdown text."""
+    """Writes report.csv, curves.csv, report.md, curves.png and
+    performance_vs_d.png into the sweep folder; returns the Markdown text."""
     import matplotlib.pyplot as plt
 
     folder = pathlib.Path(folder)
@@ -215,6 +239,7 @@ def write_report(folder, at=None):
     writer.writeheader()
     writer.writerows(rows)
     runs.atomic_write_text(folder / "report.csv", buffer.getvalue())
+    runs.atomic_write_text(folder / "curves.csv", curves_csv(folder))
     sweep = read_sweep(folder)
     text = (
         f"# Sweep report: {sweep.options.battery}, {sweep.options.steps} steps, seeds {list(sweep.seeds)}\n\n"

@@ -434,4 +434,7 @@ def _flags(options):
 
 
 if __name__ == "__main__":
+    from keras_lmrnn import _quiet_tf
+
+    _quiet_tf.install()  # TensorFlow's start-up lines stay out of the worker logs
     sys.exit(worker_main(sys.argv[1], sys.argv[2]))
