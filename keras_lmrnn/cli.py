@@ -70,6 +70,7 @@ TRAINING_OPTIONS = (
     ("lr", "learning_rate", 1e-3),
     ("eval_every", "eval_every", 500),
     ("trials_per_task", "trials_per_task", 64),
+    ("keep_checkpoints", "keep_checkpoints", 0),
 )
 
 
@@ -84,6 +85,10 @@ def _add_training_arguments(parser):
     parser.add_argument("--lr", type=_positive_float, help="Adam learning rate (default 1e-3)")
     parser.add_argument("--eval-every", type=_positive_int, help="steps between evaluations and checkpoints (default 500)")
     parser.add_argument("--trials-per-task", type=_positive_int, help="evaluation trials per task (default 64)")
+    parser.add_argument(
+        "--keep-checkpoints", type=_nonnegative_int, metavar="EVERY",
+        help="also keep the weights every EVERY steps (a multiple of --eval-every) in checkpoints/ (default 0: none)",
+    )
     parser.add_argument("--out", required=True, help="output folder")
     parser.add_argument(
         "--overwrite", action="store_true",
@@ -174,9 +179,7 @@ def _resolve_options(args, recorded=None, where=None):
         if recorded is None:
             setattr(args, dest, default if given is None else given)
             continue
-        if key not in recorded:
-            raise UsageError(f"cannot resume: {where}/config.json records no {key}; start a new run")
-        value = recorded[key]
+        value = recorded.get(key, default)  # a key older runs did not record has its default
         if given is None or given == value or key == "steps":
             setattr(args, dest, value if given is None else given)
             continue
@@ -206,7 +209,10 @@ def _fmt(value):
 def _options(args):
     from keras_lmrnn import runner
 
-    return runner.RunOptions(**{key: getattr(args, dest) for dest, key, _ in TRAINING_OPTIONS})
+    try:
+        return runner.RunOptions(**{key: getattr(args, dest) for dest, key, _ in TRAINING_OPTIONS})
+    except ValueError as error:
+        raise UsageError(str(error)) from None
 
 
 def cmd_train(args):

@@ -50,6 +50,7 @@ class RunOptions:
     learning_rate: float = 1e-3
     eval_every: int = 500
     trials_per_task: int = 64
+    keep_checkpoints: int = 0  # keep the weights every this many steps (0: none)
 
     def __post_init__(self):
         from keras_lmrnn.tasks.catalogue import BATTERIES
@@ -62,6 +63,12 @@ class RunOptions:
         for name in ("steps", "batch_size", "seq_len", "eval_every", "trials_per_task"):
             check_int(name, getattr(self, name), 1)
         check_int("seed", self.seed, 0)
+        check_int("keep_checkpoints", self.keep_checkpoints, 0)
+        if self.keep_checkpoints % self.eval_every:
+            raise ValueError(
+                f"Invalid value for argument `keep_checkpoints`: expected a multiple of eval_every="
+                f"{self.eval_every}. Received: keep_checkpoints={self.keep_checkpoints}"
+            )
         check_number("learning_rate", self.learning_rate, 0, open_below=True)
 
     @classmethod
@@ -138,9 +145,12 @@ def check_record(recorded, spec, options, out):
     """Refuses a resume request that differs from the run's record (steps may grow)."""
     if recorded.get("model") != spec:
         raise RunConfigError(f"model {spec} does not match the run in {out}, recorded with model={recorded.get('model')}")
+    defaults = RunOptions().as_dict()  # for keys older runs did not record
     for key, value in options.as_dict().items():
-        if key != "steps" and recorded.get(key) != value:
-            raise RunConfigError(f"{key}={value} does not match the run in {out}, recorded with {key}={recorded.get(key)}")
+        if key != "steps" and recorded.get(key, defaults[key]) != value:
+            raise RunConfigError(
+                f"{key}={value} does not match the run in {out}, recorded with {key}={recorded.get(key, defaults[key])}"
+            )
 
 
 def build(spec, options, size):
@@ -226,6 +236,7 @@ def _run_in(out, spec, options, resume, command, verbose, on_checkpoint):
     result = training.train(
         model, data, options.steps, out, eval_data=eval_data, eval_every=options.eval_every,
         learning_rate=options.learning_rate, resume=resume, verbose=verbose, on_checkpoint=on_checkpoint,
+        keep_checkpoints=options.keep_checkpoints,
     )
     table = eval_data.evaluate(result["model"])
     write_table(out / "final_table.csv", table)

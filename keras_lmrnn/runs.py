@@ -52,6 +52,8 @@ FILES = {
 SUBFOLDERS = {"run": False, "comparison": True, "sweep": True}
 # Files named by pattern: a sweep's worker logs, one per run.
 PATTERNS = {"run": (), "comparison": (), "sweep": ("*.log",)}
+# Plain subfolders and the file patterns they may hold: weights kept over training.
+PLAIN_FOLDERS = {"run": {"checkpoints": "step_*.weights.h5"}, "comparison": {}, "sweep": {}}
 # A run folder written before markers existed: resumable, never deleted.
 LEGACY_RUN = ("config.json", "state.json", "checkpoint.keras")
 
@@ -108,7 +110,8 @@ def atomic_write(path, write):
     """
     path = pathlib.Path(path)
     remove_stale_temps(path.parent)
-    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f"{TEMP_PREFIX}{os.getpid()}-{path.stem}-", suffix=path.suffix)
+    stem, dot, suffix = path.name.partition(".")  # keep "weights.h5": Keras checks the whole suffix
+    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f"{TEMP_PREFIX}{os.getpid()}-{stem}-", suffix=dot + suffix)
     os.close(fd)
     try:
         write(temp)
@@ -239,6 +242,12 @@ def foreign_entries(folder):
             continue
         ours_by_pattern = any(fnmatch.fnmatch(name, pattern) for pattern in PATTERNS[kind])
         if entry.is_file() and not entry.is_symlink() and (name in ours or ours_by_pattern):
+            continue
+        pattern = PLAIN_FOLDERS[kind].get(name)
+        if pattern and entry.is_dir() and not entry.is_symlink():
+            foreign += [p for p in sorted(entry.iterdir())
+                        if not (p.is_file() and not p.is_symlink() and fnmatch.fnmatch(p.name, pattern))
+                        and not p.name.startswith(TEMP_PREFIX)]
             continue
         if SUBFOLDERS[kind] and entry.is_dir() and not entry.is_symlink() and kind_of(entry) is not None:
             foreign += foreign_entries(entry)

@@ -17,6 +17,7 @@ Files written to the output folder:
     state.json          {"step": ...}: a readable record of that checkpoint
     curve.csv           step, task, response_accuracy, trial_accuracy
     curve.png           mean performance over tasks against steps
+    checkpoints/        with keep_checkpoints: step_NNNNNN.weights.h5 (weights only)
 
 Example:
 
@@ -39,6 +40,7 @@ from keras_lmrnn.evaluation import mean_performance
 from keras_lmrnn.validation import check_int, check_number
 
 CURVE_FIELDS = ("step", "task", "response_accuracy", "trial_accuracy")
+KEPT_FOLDER = "checkpoints"
 
 
 class DatasetSlice(keras.utils.PyDataset):
@@ -169,6 +171,7 @@ def train(
     overwrite=False,
     verbose=1,
     on_checkpoint=None,
+    keep_checkpoints=0,
 ):
     """Trains `model` for `steps` gradient steps on `dataset`.
 
@@ -192,6 +195,10 @@ def train(
         verbose: 1 for a progress bar, 0 for silence.
         on_checkpoint: optional `f(step, curve)` called after each
             checkpoint is written.
+        keep_checkpoints: also keep the weights at every multiple of this
+            many steps (and at step 0) as `checkpoints/step_NNNNNN.weights.h5`,
+            e.g. for clusters over training; 0 (default) keeps none. Must be
+            a multiple of `eval_every`.
 
     Returns:
         dict with `model`, `step` and `curve` (list of (step, mean response
@@ -205,6 +212,12 @@ def train(
     """
     steps = check_int("steps", steps, 1)
     eval_every = check_int("eval_every", eval_every, 1)
+    keep_checkpoints = check_int("keep_checkpoints", keep_checkpoints, 0)
+    if keep_checkpoints % eval_every:
+        raise ValueError(
+            f"Invalid value for argument `keep_checkpoints`: expected a multiple of eval_every={eval_every}. "
+            f"Received: keep_checkpoints={keep_checkpoints}"
+        )
     learning_rate = check_number("learning_rate", learning_rate, 0, open_below=True)
     if steps > len(dataset):
         raise ValueError(
@@ -217,10 +230,31 @@ def train(
     else:
         folder = runs.open_folder(out, "run", overwrite=overwrite, resume=resume)
     with folder:
-        return _train_in(model, dataset, steps, out, eval_data, eval_every, learning_rate, resume, verbose, on_checkpoint)
+        return _train_in(
+            model, dataset, steps, out, eval_data, eval_every, learning_rate, resume, verbose, on_checkpoint,
+            keep_checkpoints,
+        )
 
 
-def _train_in(model, dataset, steps, out, eval_data, eval_every, learning_rate, resume, verbose, on_checkpoint):
+def kept_checkpoint(run, step):
+    """The path of the weights `train(keep_checkpoints=...)` kept at `step`."""
+    return pathlib.Path(run) / KEPT_FOLDER / f"step_{step:06d}.weights.h5"
+
+
+def kept_checkpoints(run):
+    """[(step, path)] of the weights kept in a run folder, in step order."""
+    found = sorted(pathlib.Path(run).glob(f"{KEPT_FOLDER}/step_*.weights.h5"))
+    return [(int(p.name[len("step_") : -len(".weights.h5")]), p) for p in found]
+
+
+def _keep(model, out, step, every):
+    if every and step % every == 0 and not kept_checkpoint(out, step).exists():
+        kept_checkpoint(out, step).parent.mkdir(exist_ok=True)
+        atomic_write(kept_checkpoint(out, step), model.save_weights)
+
+
+def _train_in(model, dataset, steps, out, eval_data, eval_every, learning_rate, resume, verbose, on_checkpoint,
+              keep_checkpoints=0):
     checkpoint = load_checkpoint(out) if resume else None
     if not resume and (out / "checkpoint.keras").exists():
         raise runs.RunFolderError(f"{out} already holds a checkpoint; resume it or overwrite it")
@@ -244,6 +278,7 @@ def _train_in(model, dataset, steps, out, eval_data, eval_every, learning_rate, 
             f"Invalid value for argument `dataset`: the model takes inputs of width {width}, but the "
             f"dataset gives {dataset.input_size} (a different battery?)."
         )
+    _keep(model, out, start, keep_checkpoints)  # step 0, or one a kill skipped
     curve = [point for point in _read_curve(out) if point[0] <= start]
     if eval_data is not None and start == 0 and not curve:
         curve.append(_evaluate(model, eval_data, 0, out))
@@ -265,6 +300,7 @@ def _train_in(model, dataset, steps, out, eval_data, eval_every, learning_rate, 
         # count); state.json follows it and is only a readable record.
         atomic_write(out / "checkpoint.keras", model.save)
         runs.atomic_write_text(out / "state.json", json.dumps({"step": step}))
+        _keep(model, out, step, keep_checkpoints)
         if on_checkpoint is not None:
             on_checkpoint(step, list(curve))
     if curve:

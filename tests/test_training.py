@@ -52,3 +52,34 @@ def test_evaluation_callback_inside_fit():
     table = callback.history[-1][1]
     assert [row["task"] for row in table] == tasks.names("yang20")
     assert all(0 <= row[key] <= 1 for row in table for key in ("response_accuracy", "trial_accuracy"))
+
+
+def test_kept_checkpoints_hold_the_weights_of_their_step(tmp_path):
+    from keras_lmrnn import runs
+
+    spec = "lmrnn:n=16,d=1,seed=2"
+    kept = training.train(models.build_model(spec, data().input_size), data(), 8, tmp_path / "kept",
+                          eval_every=2, keep_checkpoints=4, verbose=0)
+    assert [step for step, _ in training.kept_checkpoints(tmp_path / "kept")] == [0, 4, 8]
+    at4 = training.train(models.build_model(spec, data().input_size), data(4), 4, tmp_path / "four",
+                         eval_every=2, verbose=0)["model"]
+    copy = models.build_model(spec, data().input_size)
+    copy.load_weights(training.kept_checkpoint(tmp_path / "kept", 4))
+    for a, b in zip(copy.get_weights(), at4.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
+    last = copy
+    last.load_weights(training.kept_checkpoint(tmp_path / "kept", 8))
+    for a, b in zip(last.get_weights(), kept["model"].get_weights()):
+        np.testing.assert_array_equal(a, b)
+    assert runs.foreign_entries(tmp_path / "kept") == []
+    (tmp_path / "kept" / "checkpoints" / "mine.txt").write_text("x")
+    assert [p.name for p in runs.foreign_entries(tmp_path / "kept")] == ["mine.txt"]
+
+
+def test_keep_checkpoints_must_be_a_multiple_of_eval_every(tmp_path):
+    import pytest
+
+    with pytest.raises(ValueError, match="keep_checkpoints"):
+        training.train(models.build_model("dense:n=4", data().input_size), data(), 8, tmp_path / "r",
+                       eval_every=4, keep_checkpoints=6, verbose=0)
+    assert not (tmp_path / "r").exists()
