@@ -74,8 +74,13 @@ def test_task_variance_of_a_hand_made_case():
     periods = [{"fixation": (0, 1), "stimulus": (1, 3)}] * 2
     act = analysis.Activity(["go"], [rates], [np.array([3, 3])], [periods])
     # Variance across trials at steps 1 and 2: 1 and 1; at step 0: 0.
-    assert analysis.task_variance(act, "stimulus") == pytest.approx([[1.0]])
-    assert analysis.task_variance(act, "trial") == pytest.approx([[2.0 / 3.0]])
+    np.testing.assert_allclose(analysis.task_variance(act, "stimulus"), [[1.0]], rtol=1e-12)
+    np.testing.assert_allclose(analysis.task_variance(act, "trial"), [[2.0 / 3.0]], rtol=1e-12)
+    # A step that only one trial reaches (variance 0 by definition) is left out.
+    longer = np.array([[[0.0], [1.0], [3.0], [np.nan]], [[0.0], [3.0], [5.0], [100.0]]])
+    periods = [{"fixation": (0, 1), "stimulus": (1, 3)}, {"fixation": (0, 1), "stimulus": (1, 4)}]
+    act = analysis.Activity(["go"], [longer], [np.array([3, 4])], [periods])
+    np.testing.assert_allclose(analysis.task_variance(act, "stimulus"), [[1.0]], rtol=1e-12)
 
 
 def test_task_variance_equals_a_direct_numpy_computation():

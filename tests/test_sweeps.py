@@ -220,3 +220,24 @@ def test_tiny_sweep_under_local_ray_equals_the_local_engine(capsys, tiny_sweep, 
     assert status == 0, err
     for name in (sweeps.run_name(s, seed) for s in SPECS for seed in (0, 1)):
         assert_same_weights(out / name, tiny_sweep / name)
+
+
+def test_ctrl_c_reports_the_unfinished_runs_and_the_rerun_finishes_them(tmp_path, backend):
+    if backend != "jax":
+        pytest.skip("checked once, under JAX: the engine does not depend on the backend")
+    out = tmp_path / "s"
+    command = [*SWEEP[:5], SPECS[0], SPECS[1], *SWEEP[6:], "--out", str(out)]  # two models, seed 0
+    sweep = subprocess.Popen(command, env=dict(os.environ, KERAS_BACKEND=backend), stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True, start_new_session=True)
+    deadline = time.time() + 300
+    while time.time() < deadline and not list(out.glob("*/state.json")):
+        time.sleep(0.2)
+    os.killpg(sweep.pid, signal.SIGINT)  # what Ctrl-C in a terminal does
+    out_text, err_text = sweep.communicate(timeout=300)
+    assert sweep.returncode == 130, err_text[-3000:]
+    assert "runs unfinished" in out_text and "run the same command again" in err_text
+    assert len(err_text.strip().splitlines()) == 1, err_text
+    again = subprocess.run(command, env=dict(os.environ, KERAS_BACKEND=backend), capture_output=True, text=True,
+                           timeout=600)
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert all(sweeps.status(out, sweeps.run_name(spec, 0)) == "complete" for spec in SPECS)
