@@ -6,7 +6,8 @@ one invocation, into fresh temporary folders:
 
 - `--jobs 1`: one run at a time, each worker given all the cores' threads;
 - `--jobs 2` (or more): that many runs at once, each worker given its share
-  (cores // jobs threads: OMP, TF intra-op, XLA's Eigen pool, torch).
+  (cores // jobs threads: OMP_NUM_THREADS, which PyTorch follows, TF
+  intra-op threads, XLA's Eigen pool).
 
 Every run's startup (imports), training and final evaluation are included,
 as a user's sweep would see them.

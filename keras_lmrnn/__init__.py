@@ -22,8 +22,8 @@ from keras_lmrnn import masks, metrics, models  # noqa: E402
 from keras_lmrnn.constraints import MaskConstraint  # noqa: E402
 from keras_lmrnn.layers import LMRNN, LMRNNCell  # noqa: E402
 
-# keras_lmrnn.tasks, .evaluation, .training and .cli import neurogym and are
-# imported on demand: `from keras_lmrnn import tasks`.
+# keras_lmrnn.tasks, .evaluation, .training, .analysis and .cli import
+# neurogym and are imported on demand: `from keras_lmrnn import tasks`.
 
 __version__ = "0.1.0"
 

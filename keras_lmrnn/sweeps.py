@@ -153,7 +153,6 @@ def worker_env(backend, threads):
     env.update(
         OMP_NUM_THREADS=threads, MKL_NUM_THREADS=threads, OPENBLAS_NUM_THREADS=threads,
         TF_NUM_INTRAOP_THREADS=threads, TF_NUM_INTEROP_THREADS="1",
-        KERAS_LMRNN_THREADS=threads,
     )
     if threads == "1":
         flags = env.get("XLA_FLAGS", "")
@@ -395,16 +394,8 @@ def _ray_loop(ray, WorkerDied, one_run, folder, todo, backend, retries, progress
 def worker_main(folder, name):
     """A worker process: trains one run of the sweep in `folder`; exit status."""
     folder = pathlib.Path(folder)
-    threads = int(os.environ.get("KERAS_LMRNN_THREADS", "0") or 0)
     from keras_lmrnn import training
 
-    if threads:
-        import keras
-
-        if keras.backend.backend() == "torch":
-            import torch
-
-            torch.set_num_threads(threads)
     try:
         sweep = read_sweep(folder)
         match = [(spec, seed) for n, spec, seed in sweep.runs() if n == name]

@@ -281,7 +281,15 @@ def test_lesion_clusters_leaves_the_callers_model_unchanged(yang20_d2):
 
 
 def test_lesioning_a_cluster_hurts_the_tasks_it_varies_on(yang20_d2):
-    """Yang et al.: a cluster's lesion hurts where its normalised variance is high."""
+    """Yang et al.: a cluster's lesion hurts where its normalised variance is high.
+
+    For every cluster, the mean drop on the tasks where the cluster's mean nTV
+    is above its median exceeds the mean drop on the other tasks. Measured:
+    smallest margin 0.09 here (0.05 on the seed-0 trials; 32 trials per task,
+    agglomerative, k = 4). It also holds with 48 trials, but not for every
+    cluster with 24 or 64 (the silhouette then picks k = 3 or 2, and a cluster
+    of half the units hurts every task) nor with k-means (one of 4 fails).
+    """
     model, act, ntv, clusters = yang20_d2
     lesions = analysis.lesion_clusters(model, clusters, "yang20", trials_per_task=32, seed=1)
     drop = -lesions.change
