@@ -5,6 +5,7 @@
     keras-lmrnn compare --models lmrnn:n=400,d=2 dense:n=400 --steps 2000 --out runs/cmp
     keras-lmrnn sweep --models lmrnn:n=400,d=2 dense:n=400 --seeds 0-4 --steps 2000 --out runs/sweep
     keras-lmrnn report runs/sweep
+    keras-lmrnn analyze modcog84_lmrnn_20x20_d6 --out analysis/d6
     keras-lmrnn tasks --battery yang20
     keras-lmrnn tasks --plot dlygo_intl --out dlygo_intl.png
 
@@ -18,12 +19,12 @@ is set.
 """
 
 import argparse
-import json
 import math
 import os
 import pathlib
 import shlex
 import sys
+import time
 
 
 class UsageError(Exception):
@@ -137,6 +138,22 @@ def make_parser():
     report = commands.add_parser("report", help="mean and standard error over seeds of a (partial) sweep")
     report.add_argument("sweep", help="a sweep folder")
     report.add_argument("--at", type=_steps_list, default=None, help="steps of the table, e.g. 1000,2000")
+
+    analyze = commands.add_parser(
+        "analyze", help="task variance, unit clusters and cluster lesions of a preset or run (Yang et al. 2019)"
+    )
+    analyze.add_argument("model", help="a zoo preset name or folder, a run folder, or a .keras file")
+    analyze.add_argument("--out", required=True, help="output folder (an analysis folder)")
+    analyze.add_argument("--battery", help="default: the battery the model was trained on if recorded, else modcog84")
+    analyze.add_argument("--trials-per-task", type=_positive_int, default=32, help="default 32")
+    analyze.add_argument("--seed", type=_nonnegative_int, default=0, help="trials and k-means seed (default 0)")
+    analyze.add_argument("--method", choices=["both", "agglomerative", "kmeans"], default="both")
+    analyze.add_argument("--no-lesions", action="store_true", help="skip the lesion of every cluster")
+    analyze.add_argument(
+        "--over-training", action="store_true",
+        help="also cluster the weights a run kept over training (train --keep-checkpoints)",
+    )
+    analyze.add_argument("--overwrite", action="store_true", help="replace an analysis folder keras-lmrnn made")
 
     tasks = commands.add_parser("tasks", help="list a battery, or draw one trial of a task")
     tasks.add_argument("--battery", default="modcog84")
@@ -253,37 +270,6 @@ def cmd_train(args):
     print(f"wrote {out}")
 
 
-def _load_for_evaluation(name):
-    """(model, recorded battery or None) from a preset, run folder or .keras file."""
-    import keras
-
-    import keras_lmrnn  # noqa: F401  (registers the layers)
-    from keras_lmrnn import zoo
-
-    path = pathlib.Path(name)
-    if name in zoo.list_presets() or (path.is_dir() and (path / "metadata.json").exists()):
-        try:
-            return zoo.load(name), zoo.metadata(name).get("battery")
-        except zoo.PresetError as error:
-            raise UsageError(str(error)) from None
-    battery = None
-    if path.is_dir() and (path / "checkpoint.keras").exists():
-        try:
-            battery = json.loads((path / "config.json").read_text()).get("battery")
-        except (OSError, ValueError, AttributeError):
-            battery = None
-        path = path / "checkpoint.keras"
-    if not path.is_file():
-        raise UsageError(
-            f"no model at {name} (expected a .keras file, a run folder or a preset: "
-            f"{', '.join(zoo.list_presets())})"
-        )
-    try:
-        return keras.models.load_model(path), battery
-    except Exception as error:  # any reader failure means the same thing here
-        raise UsageError(f"cannot read {path} ({type(error).__name__}): not a Keras model file, or corrupted") from None
-
-
 def _check_file_target(path, flag, overwrite):
     """Refuses an output file whose folder does not exist or is not writable,
     and an existing file unless `overwrite`."""
@@ -306,7 +292,7 @@ def cmd_evaluate(args):
         _check_battery(args.battery)
     if args.csv:
         _check_file_target(args.csv, "--csv", args.overwrite)
-    model, recorded = _load_for_evaluation(args.model)
+    model, recorded = runner.load_model(args.model)
     battery = args.battery or recorded or "modcog84"
     _check_battery(battery)
     runner.check_width(model, battery, args.model)
@@ -403,6 +389,69 @@ def cmd_report(args):
     print(f"wrote {folder}/report.csv, report.md, curves.png, performance_vs_d.png")
 
 
+def _check_out_folder(path, kind, overwrite):
+    """The checks `runs.open_folder` makes, done before any slow work."""
+    from keras_lmrnn import runs
+
+    path = pathlib.Path(path)
+    if not path.exists():
+        runs.check_parent_writable(path)
+    elif not path.is_dir():
+        raise UsageError(f"{path} exists and is not a folder; choose another --out")
+    elif any(e.name not in (runs.MARKER, runs.LOCK) for e in path.iterdir()):
+        found = runs.kind_of(path)
+        if found is None:
+            raise UsageError(f"{path} was not made by keras-lmrnn; it is left untouched: choose another --out")
+        if found != kind:
+            raise UsageError(f"{path} holds a keras-lmrnn {found} folder; choose another --out")
+        if not overwrite:
+            raise UsageError(f"output folder {path} exists; pass --overwrite to replace it or choose another --out")
+
+
+def cmd_analyze(args):
+    from keras_lmrnn import analyze, runner
+
+    if args.battery is not None:
+        _check_battery(args.battery)
+    if args.over_training and not (pathlib.Path(args.model) / "config.json").is_file():
+        raise UsageError(f"--over-training needs a run folder trained with --keep-checkpoints; {args.model} is not one")
+    _check_out_folder(args.out, "analysis", args.overwrite)
+    model, recorded = runner.load_model(args.model)
+    battery = args.battery or recorded or "modcog84"
+    _check_battery(battery)
+    runner.check_width(model, battery, args.model)
+    methods = ("agglomerative", "kmeans") if args.method == "both" else (args.method,)
+    from keras_lmrnn import training
+
+    kept = len(training.kept_checkpoints(args.model)) if args.over_training else 0
+    if args.over_training and not kept:
+        raise UsageError(f"--over-training: {args.model} kept no weights over training (train it with --keep-checkpoints)")
+    stages = 3 + len(methods) + (0 if args.no_lesions else 1) + kept
+    done = [0]
+    started = time.perf_counter()
+
+    def progress(stage):  # one line per stage: [i/n] name, time so far
+        done[0] += 1
+        print(f"[{done[0]}/{stages}] {stage} ({time.perf_counter() - started:.0f} s so far)", flush=True)
+
+    try:
+        result = analyze.analyze(model, battery, args.trials_per_task, args.seed, methods,
+                                 lesions=not args.no_lesions, progress=progress)
+        history = None
+        if args.over_training:
+            history, skipped = analyze.clusters_over_training(args.model, battery, args.trials_per_task, args.seed,
+                                                              methods[0], progress=progress)
+            if skipped:
+                print(f"  steps {skipped}: too few active units to cluster; left out")
+    except ValueError as error:  # e.g. too few active units to cluster
+        raise UsageError(str(error)) from None
+    analyze.write(result, args.out, history=history, overwrite=args.overwrite)
+    for method, found in result["clusters"].items():
+        print(f"{method}: k = {found.k} clusters of {len(result['units'])} active units "
+              f"(silhouette {max(found.scores):.3f})")
+    print(f"wrote {args.out}: analysis.npz, clusters.json and figures")
+
+
 def cmd_tasks(args):
     from keras_lmrnn import runs, tasks
 
@@ -428,7 +477,7 @@ def cmd_tasks(args):
 
 COMMANDS = {
     "train": cmd_train, "evaluate": cmd_evaluate, "compare": cmd_compare, "sweep": cmd_sweep,
-    "report": cmd_report, "tasks": cmd_tasks,
+    "report": cmd_report, "analyze": cmd_analyze, "tasks": cmd_tasks,
 }
 
 

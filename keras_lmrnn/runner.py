@@ -130,6 +130,38 @@ def input_size(battery):
     return tasks.TaskDataset(battery, batch_size=1, seq_len=1, num_batches=1).input_size
 
 
+def load_model(source):
+    """(model, recorded battery or None) from a zoo preset name or folder, a
+    run folder (its checkpoint) or a .keras file; `RunConfigError` otherwise."""
+    import keras
+
+    import keras_lmrnn  # noqa: F401  (registers the layers)
+    from keras_lmrnn import zoo
+
+    path = pathlib.Path(source)
+    if source in zoo.list_presets() or (path.is_dir() and (path / "metadata.json").exists()):
+        try:
+            return zoo.load(source), zoo.metadata(source).get("battery")
+        except zoo.PresetError as error:
+            raise RunConfigError(str(error)) from None
+    battery = None
+    if path.is_dir() and (path / "checkpoint.keras").exists():
+        try:
+            battery = json.loads((path / "config.json").read_text()).get("battery")
+        except (OSError, ValueError, AttributeError):
+            battery = None
+        path = path / "checkpoint.keras"
+    if not path.is_file():
+        raise RunConfigError(
+            f"no model at {source} (expected a .keras file, a run folder or a preset: "
+            f"{', '.join(zoo.list_presets())})"
+        )
+    try:
+        return keras.models.load_model(path), battery
+    except Exception as error:  # any reader failure means the same thing here
+        raise RunConfigError(f"cannot read {path} ({type(error).__name__}): not a Keras model file, or corrupted") from None
+
+
 def check_width(model, battery, what):
     """Refuses a model whose input width is not the battery's."""
     from keras_lmrnn.tasks.catalogue import BATTERIES

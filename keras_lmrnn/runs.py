@@ -48,12 +48,16 @@ FILES = {
     },
     "comparison": {"comparison.csv", "comparison.txt", "curves.png"},
     "sweep": {"sweep.json", "report.csv", "curves.csv", "report.md", "curves.png", "performance_vs_d.png"},
+    "analysis": {
+        "analysis.npz", "clusters.json", "feature_map_agglomerative.png", "feature_map_kmeans.png",
+        "silhouette.png", "lesions.png", "ftv.png", "clusters_over_training.png",
+    },
 }
-SUBFOLDERS = {"run": False, "comparison": True, "sweep": True}
+SUBFOLDERS = {"run": False, "comparison": True, "sweep": True, "analysis": False}
 # Files named by pattern: a sweep's worker logs, one per run.
-PATTERNS = {"run": (), "comparison": (), "sweep": ("*.log",)}
+PATTERNS = {"run": (), "comparison": (), "sweep": ("*.log",), "analysis": ()}
 # Plain subfolders and the file patterns they may hold: weights kept over training.
-PLAIN_FOLDERS = {"run": {"checkpoints": "step_*.weights.h5"}, "comparison": {}, "sweep": {}}
+PLAIN_FOLDERS = {"run": {"checkpoints": "step_*.weights.h5"}, "comparison": {}, "sweep": {}, "analysis": {}}
 # A run folder written before markers existed: resumable, never deleted.
 LEGACY_RUN = ("config.json", "state.json", "checkpoint.keras")
 
