@@ -5,11 +5,13 @@
 RUN_FOLDER is a `keras-lmrnn train` output (checkpoint.keras, config.json,
 summary.json, state.json). EVAL.csv is what `keras-lmrnn evaluate RUN_FOLDER
 --battery B --csv EVAL.csv` wrote after training: the card's metrics come from
-it, not from training logs. The preset is written to zoo/presets/PRESET_NAME
-through a temporary folder, then renamed into place; its manifest.json (the
-SHA-256 of every other file, which `zoo.load` checks) is written last. The
-recorded training command names no path of the training machine (see
-`portable_command`).
+it, not from training logs. The card's "## Clusters" section, metadata's
+"clusters" entry and feature_map.png come from tools/render_zoo_clusters.py
+(its `render`, with its fixed settings). The preset is written to
+zoo/presets/PRESET_NAME through a temporary folder, then renamed into place;
+its manifest.json (the SHA-256 of every other file, which `zoo.load` checks)
+is written last. The recorded training command names no path of the training
+machine (see `portable_command`).
 """
 
 import argparse
@@ -124,6 +126,9 @@ def main():
         }
         (staging / "metadata.json").write_text(json.dumps(metadata, indent=2) + "\n")
         (staging / "README.md").write_text(card(metadata, table))
+        # The card's "## Clusters" section, metadata's "clusters" and feature_map.png, as
+        # tools/render_zoo_clusters.py writes them for every preset.
+        clusters_tool().render(staging, model, args.name)
         zoo.write_manifest(staging)  # last: it checksums the files above as written
         if target.exists():
             shutil.rmtree(target)
@@ -132,6 +137,17 @@ def main():
         if staging.exists():
             shutil.rmtree(staging)
     print(f"wrote {target}")
+
+
+def clusters_tool():
+    """tools/render_zoo_clusters.py as a module."""
+    import importlib.util
+
+    path = pathlib.Path(__file__).resolve().parent / "render_zoo_clusters.py"
+    spec = importlib.util.spec_from_file_location("render_zoo_clusters", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def portable_command(command):

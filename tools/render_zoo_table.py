@@ -1,6 +1,10 @@
 """Rewrites the zoo table of README.md from the presets' metadata.json.
 
     python tools/render_zoo_table.py
+
+Only the block between `<!-- zoo -->` and `<!-- /zoo -->` changes (the file is
+read right before it is written). The "k (clusters)" column is the number of
+clusters metadata.json's "clusters" entry records (tools/render_zoo_clusters.py).
 """
 
 import pathlib
@@ -13,8 +17,9 @@ README = pathlib.Path(__file__).resolve().parent.parent / "README.md"
 
 def table():
     rows = [
-        "| preset | battery | N | d | weights | non-zero | non-zero recurrent | response acc. | trial acc. |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| preset | battery | N | d | weights | non-zero | non-zero recurrent | response acc. | trial acc. "
+        "| k (clusters) |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for name in zoo.list_presets():
         meta = zoo.metadata(name)
@@ -26,15 +31,34 @@ def table():
         rows.append(
             f"| [{name}](zoo/presets/{name}/README.md) | {meta['battery']} | {meta['n']} | {d} | "
             f"{counts['total']} | {counts['nonzero']}{mark} | {counts['recurrent_nonzero']}{mark} | "
-            f"{metrics['response_accuracy']:.3f} | {metrics['trial_accuracy']:.3f} |"
+            f"{metrics['response_accuracy']:.3f} | {metrics['trial_accuracy']:.3f} | {clusters(meta)} |"
         )
+    rows += ["", NOTE]
     return "\n".join(rows)
 
 
+NOTE = (
+    "k (clusters): the number of clusters of each model's units by normalised task variance, agglomerative\n"
+    "(ward) clustering with k chosen by the best silhouette score (the paper's appendix B), 32 evaluation\n"
+    "trials per task; the k-means k and the feature map are in each card, the measurements and their\n"
+    "instability in [docs/analysis/README.md](docs/analysis/README.md)."
+)
+
+
+def clusters(meta):
+    """The agglomerative k of metadata's "clusters" entry, "-" if none."""
+    entry = meta.get("clusters", {}).get("agglomerative")
+    return "-" if entry is None else str(entry["k"])
+
+
 def main():
-    text = README.read_text()
-    text = re.sub(r"<!-- zoo -->.*<!-- /zoo -->", lambda _: f"<!-- zoo -->\n{table()}\n<!-- /zoo -->", text, flags=re.S)
-    README.write_text(text)
+    block = f"<!-- zoo -->\n{table()}\n<!-- /zoo -->"
+    text = README.read_text()  # read right before writing: others may edit the rest of README.md
+    found = list(re.finditer(r"<!-- zoo -->.*?<!-- /zoo -->", text, flags=re.S))
+    if len(found) != 1:
+        raise SystemExit(f"{README} must hold one <!-- zoo --> ... <!-- /zoo --> block; found {len(found)}")
+    start, end = found[0].span()
+    README.write_text(text[:start] + block + text[end:])
     print(f"wrote the zoo table of {README}")
 
 

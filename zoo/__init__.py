@@ -3,8 +3,11 @@
 A preset is a folder holding `config.json` (the serialized Keras model),
 `model.weights.h5`, `metadata.json` (how it was trained, measured metrics),
 `README.md` (the model card), `example.npz` (a small input and the output it
-must give) and `manifest.json`, the SHA-256 of each of those five files.
-`load` and `verify` refuse a preset whose files do not match its manifest.
+must give), optionally `feature_map.png` (its units' task-variance clusters,
+drawn by tools/render_zoo_clusters.py) and `manifest.json`, the SHA-256 of
+each of those files. `load` and `verify` refuse a preset whose files do not
+match its manifest, and one holding an optional file its manifest does not
+record.
 
 Example:
 
@@ -26,6 +29,8 @@ PRESET_DIR = pathlib.Path(__file__).resolve().parent / "presets"
 # The files that define a preset's model or its card's claims, each checked
 # against the SHA-256 that the preset's manifest.json records.
 FILES = ("config.json", "model.weights.h5", "metadata.json", "README.md", "example.npz")
+# Files a preset may have; when one is there, its manifest must record it too.
+OPTIONAL_FILES = ("feature_map.png",)
 MANIFEST = "manifest.json"
 MANIFEST_FORMAT = 1
 _REDO = "Re-download the preset, or re-create it with tools/make_preset.py; do not edit a preset's files by hand."
@@ -69,9 +74,12 @@ def metadata(name_or_path):
 
 
 def manifest(folder):
-    """The manifest of the preset files in `folder`: {"format": 1, "files": {name: SHA-256}}."""
+    """The manifest of the preset files in `folder`: {"format": 1, "files": {name: SHA-256}},
+    over FILES and those of OPTIONAL_FILES that are there."""
     folder = pathlib.Path(folder)
-    return {"format": MANIFEST_FORMAT, "files": {name: sha256(_file(folder, name)) for name in FILES}}
+    files = {name: sha256(_file(folder, name)) for name in FILES}
+    files.update({name: sha256(folder / name) for name in _present_optional(folder)})
+    return {"format": MANIFEST_FORMAT, "files": files}
 
 
 def write_manifest(folder):
@@ -90,8 +98,10 @@ def verify(name_or_path):
     for name in FILES:
         _file(folder, name)
     expected = _read_manifest(folder)
-    # Extra names a newer manifest may list are checked too.
-    for name in (*FILES, *sorted(set(expected) - set(FILES))):
+    # Optional files that are there must be recorded; extra names a newer
+    # manifest may list are checked too.
+    extra = sorted((set(expected) | set(_present_optional(folder))) - set(FILES))
+    for name in (*FILES, *extra):
         if name not in expected:
             raise PresetError(f"Preset {folder.name}: {MANIFEST} records no SHA-256 for {name}. {_REDO}")
         actual = sha256(_file(folder, name))
@@ -113,6 +123,10 @@ def load(name_or_path):
     model = keras.models.model_from_json((folder / "config.json").read_text())
     model.load_weights(folder / "model.weights.h5")
     return model
+
+
+def _present_optional(folder):
+    return [name for name in OPTIONAL_FILES if (folder / name).is_file()]
 
 
 def _file(folder, name):
