@@ -156,7 +156,7 @@ def make_parser():
     analyze.add_argument("--overwrite", action="store_true", help="replace an analysis folder keras-lmrnn made")
 
     tasks = commands.add_parser("tasks", help="list a battery, or draw one trial of a task")
-    tasks.add_argument("--battery", default="modcog84")
+    tasks.add_argument("--battery", help="default modcog84 (the list); with --plot, the task must be in it")
     tasks.add_argument("--plot", metavar="TASK", help="draw one trial of TASK to --out")
     tasks.add_argument("--out", help="image file for --plot (PNG, SVG or PDF)")
     tasks.add_argument("--seed", type=_nonnegative_int, default=0)
@@ -171,16 +171,16 @@ def _check_battery(battery):
         raise UsageError(f"unknown battery {battery!r}; expected one of {list(tasks.BATTERIES)}")
 
 
-def _check_models(specs, battery):
+def _check_models(specs, battery, options=None):
     """Validates every spec in full (values, memory) before anything runs."""
-    from keras_lmrnn import models
-
-    from keras_lmrnn import runner
+    from keras_lmrnn import models, runner
 
     size = runner.input_size(battery)
     for spec in specs:
         try:
             models.check_spec(spec, input_size=size)
+            if options is not None:
+                runner.check_memory(spec, options, size)
         except ValueError as error:
             raise UsageError(str(error)) from None
 
@@ -228,7 +228,7 @@ def _options(args):
 
     try:
         return runner.RunOptions(**{key: getattr(args, dest) for dest, key, _ in TRAINING_OPTIONS})
-    except ValueError as error:
+    except (ValueError, TypeError) as error:  # e.g. a damaged config.json on --resume
         raise UsageError(str(error)) from None
 
 
@@ -242,7 +242,7 @@ def cmd_train(args):
         if not out.is_dir():
             raise UsageError(f"cannot resume: {out} does not exist; start the run without --resume")
         recorded = runner.read_config(out)
-        if args.model is not None and args.model != recorded.get("model"):
+        if args.model is not None and not runner.same_spec(args.model, str(recorded.get("model"))):
             raise UsageError(
                 f"--model {args.model} does not match the run in {out}, recorded with model={recorded.get('model')}; "
                 "leave --model out to continue that run, or start a new one"
@@ -254,8 +254,8 @@ def cmd_train(args):
             raise UsageError("--model is required (unless --resume continues a run)")
         _resolve_options(args)
     _check_battery(args.battery)
-    _check_models([args.model], args.battery)
     options = _options(args)
+    _check_models([args.model], args.battery, options)
     with runs.open_folder(args.out, "run", overwrite=args.overwrite, resume=args.resume) as out:
         result = runner.run(out, args.model, options, resume=args.resume, command=args.command_line,
                             verbose=0 if args.quiet else 1)
@@ -273,8 +273,15 @@ def cmd_train(args):
 def _check_file_target(path, flag, overwrite):
     """Refuses an output file whose folder does not exist or is not writable,
     and an existing file unless `overwrite`."""
-    if pathlib.Path(path).is_file() and not overwrite:
-        raise UsageError(f"{flag} {path} exists; pass --overwrite to replace it or choose another name")
+    from keras_lmrnn import runs
+
+    target = pathlib.Path(path)
+    if (target.exists() or target.is_symlink()) and not target.is_dir():
+        if not target.is_file() or target.is_symlink():
+            raise UsageError(f"{flag} {path} exists and is not a plain file; choose another name")
+        if not overwrite:
+            raise UsageError(f"{flag} {path} exists; pass --overwrite to replace it or choose another name")
+    runs.check_free(target.parent)  # a run folder another process is writing
     folder = pathlib.Path(path).resolve().parent
     if not folder.is_dir():
         raise UsageError(f"{flag} {path}: folder {folder} does not exist; make it first or choose another path")
@@ -290,7 +297,9 @@ def cmd_evaluate(args):
 
     if args.battery is not None:
         _check_battery(args.battery)
-    if args.csv:
+    if args.csv is not None:
+        if not args.csv.strip():
+            raise UsageError("--csv needs a file name")
         _check_file_target(args.csv, "--csv", args.overwrite)
     model, recorded = runner.load_model(args.model)
     battery = args.battery or recorded or "modcog84"
@@ -312,16 +321,17 @@ def cmd_compare(args):
 
     _resolve_options(args)
     _check_battery(args.battery)
-    _check_models(args.models, args.battery)
+    options = _options(args)
+    _check_models(args.models, args.battery, options)
     at = args.at or sorted({args.eval_every, args.steps})
     _check_at(at, args.steps, args.eval_every)
-    options = _options(args)
     with runs.open_folder(args.out, "comparison", overwrite=args.overwrite) as out:
         rows, curves = [], {}
         for i, spec in enumerate(args.models):
             print(f"[{i + 1}/{len(args.models)}] {spec}")
             folder = f"{i}_" + "".join(c if c.isalnum() or c in "=.-" else "_" for c in spec)
-            result = runner.run(out / folder, spec, options, command=args.command_line, verbose=0 if args.quiet else 1)
+            result = runner.run(out / folder, spec, options, command=args.command_line, verbose=0 if args.quiet else 1,
+                                part="comparison")
             curve = dict(result["curve"])
             curves[spec] = result["curve"]
             rows.append({**result["summary"], **{f"perf@{s}": curve[s] for s in at}})
@@ -348,7 +358,7 @@ def cmd_sweep(args):
         raise UsageError("a sweep takes --seeds, not --seed")
     _resolve_options(args)
     _check_battery(args.battery)
-    _check_models(args.models, args.battery)
+    _check_models(args.models, args.battery, _options(args))
     if args.at:
         _check_at(args.at, args.steps, args.eval_every)
     try:
@@ -455,10 +465,15 @@ def cmd_analyze(args):
 def cmd_tasks(args):
     from keras_lmrnn import runs, tasks
 
-    _check_battery(args.battery)
-    if args.plot:
+    if args.battery is not None:
+        _check_battery(args.battery)
+    if args.plot is not None:
+        if not args.plot.strip():
+            raise UsageError("--plot needs a task name")
         if not args.out:
             raise UsageError("--plot needs --out FILE.png")
+        if args.battery is not None and args.plot.lower() not in tasks.names(args.battery):
+            raise UsageError(f"task {args.plot!r} is not in battery {args.battery} (see keras-lmrnn tasks --battery {args.battery})")
         _check_file_target(args.out, "--out", args.overwrite)
         suffix = pathlib.Path(args.out).suffix.lower().lstrip(".")
         if suffix not in ("png", "svg", "pdf"):
@@ -471,7 +486,9 @@ def cmd_tasks(args):
         runs.record_file(args.out)
         print(f"wrote {args.out}")
         return
-    for index, name in enumerate(tasks.names(args.battery)):
+    if args.out:
+        raise UsageError("--out is the image file of --plot TASK; give --plot too")
+    for index, name in enumerate(tasks.names(args.battery or "modcog84")):
         print(f"{index:3d}  {name}")
 
 
@@ -495,9 +512,13 @@ def main(argv=None):
     argv = sys.argv[1:] if argv is None else [str(a) for a in argv]
     parser = make_parser()
     try:
-        args = parser.parse_args(argv)
+        args, unknown = parser.parse_known_args(argv)
     except SystemExit as exit:  # --help, or one line for a bad flag
         return exit.code
+    if unknown:
+        print(f"keras-lmrnn {args.command}: error: unrecognized arguments: {' '.join(unknown)} "
+              f"(see keras-lmrnn {args.command} --help)", file=sys.stderr)
+        return 2
     args.command_line = _command(argv)
     try:
         code = COMMANDS[args.command](args) or 0
@@ -505,10 +526,18 @@ def main(argv=None):
         print(f"keras-lmrnn {args.command}: error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        again = "run the same command again" if args.command == "sweep" else "--resume"
-        print(f"keras-lmrnn {args.command}: interrupted; runs continue from their last checkpoint with {again}",
-              file=sys.stderr)
+        again = "run the same command again" if args.command == "sweep" else "train --resume"
+        print(f"keras-lmrnn {args.command}: interrupted; a run that wrote a checkpoint continues from it with "
+              f"{again}", file=sys.stderr)
         return 130
+    except MemoryError:
+        print(f"keras-lmrnn {args.command}: error: out of memory; choose a smaller network, batch or sequence",
+              file=sys.stderr)
+        return 2
+    except OSError as error:  # the file system refused a write: full, read-only, too large
+        where = f" {error.filename}" if error.filename else ""
+        print(f"keras-lmrnn {args.command}: error: cannot write{where}: {error.strerror or error}", file=sys.stderr)
+        return 2
     except Exception as error:
         usage_errors, diverged = _failure_types()
         if isinstance(error, usage_errors):

@@ -148,6 +148,8 @@ def parse_spec(spec):
                 f"Invalid model spec {spec!r}: bad entry {item!r}; {kind} takes "
                 f"{list(required)} and optionally {sorted(OPTIONAL)} as key=value"
             )
+        if key in kwargs:
+            raise ValueError(f"Invalid model spec {spec!r}: {key} is given twice")
         try:
             kwargs[key] = _parse_value(key, value.strip())
         except ValueError:
@@ -223,8 +225,8 @@ def check_spec(spec, input_size=1, memory=None):
         memory = physical_memory() if memory is None else memory
         if memory is not None and needed > memory:
             raise ValueError(
-                f"Invalid model spec {spec!r}: n={kwargs['n']} needs about {_bytes_text(needed)} for its "
-                f"recurrent weights and optimizer state, more than this machine's {_bytes_text(memory)}; "
+                f"Invalid model spec {spec!r}: n={kwargs['n']} needs about {format_bytes(needed)} for its "
+                f"recurrent weights and optimizer state, more than this machine's {format_bytes(memory)}; "
                 "choose a smaller n"
             )
     try:
@@ -234,7 +236,12 @@ def check_spec(spec, input_size=1, memory=None):
     return kind, kwargs
 
 
-def _bytes_text(count):
+def format_bytes(count):
+    """A byte count in decimal units, e.g. "24.0 TB".
+
+    >>> format_bytes(3_840_000)
+    '3.8 MB'
+    """
     for unit in ("B", "KB", "MB", "GB", "TB", "PB"):
         if count < 1000 or unit == "PB":
             return f"{count:.0f} {unit}" if unit == "B" else f"{count:.1f} {unit}"

@@ -24,6 +24,8 @@ import pathlib
 import platform
 import time
 
+import numpy as np
+
 from keras_lmrnn import runs
 from keras_lmrnn.validation import check_int, check_number
 
@@ -113,13 +115,13 @@ def read_config(out):
     """A run folder's config.json as a dict; `RunConfigError` if missing or unreadable."""
     path = pathlib.Path(out) / "config.json"
     if not path.is_file():
-        raise RunConfigError(f"cannot resume: {out} holds no run (no config.json); start it without resume")
+        raise RunConfigError(f"cannot resume: {out} holds no run (no config.json); start it without --resume")
     try:
         config = json.loads(path.read_text())
         if not isinstance(config, dict):
             raise ValueError
     except (OSError, ValueError):
-        raise RunConfigError(f"cannot resume: {path} is unreadable; start the run again with overwrite") from None
+        raise RunConfigError(f"cannot resume: {path} is unreadable; start the run again with --overwrite") from None
     return config
 
 
@@ -144,13 +146,14 @@ def load_model(source):
             return zoo.load(source), zoo.metadata(source).get("battery")
         except zoo.PresetError as error:
             raise RunConfigError(str(error)) from None
-    battery = None
     if path.is_dir() and (path / "checkpoint.keras").exists():
+        path = path / "checkpoint.keras"
+    battery = None
+    if path.name == "checkpoint.keras" and (path.parent / "config.json").is_file():  # a run's own checkpoint
         try:
-            battery = json.loads((path / "config.json").read_text()).get("battery")
+            battery = json.loads((path.parent / "config.json").read_text()).get("battery")
         except (OSError, ValueError, AttributeError):
             battery = None
-        path = path / "checkpoint.keras"
     if not path.is_file():
         raise RunConfigError(
             f"no model at {source} (expected a .keras file, a run folder or a preset: "
@@ -173,9 +176,28 @@ def check_width(model, battery, what):
         raise RunConfigError(f"{what} takes inputs of width {width}, but battery {battery} gives {expected}{hint}")
 
 
+def same_spec(a, b):
+    """Whether two model specs name the same model (key order aside)."""
+    from keras_lmrnn import models
+
+    try:
+        return models.parse_spec(a) == models.parse_spec(b)
+    except ValueError:
+        return a == b
+
+
 def check_record(recorded, spec, options, out):
-    """Refuses a resume request that differs from the run's record (steps may grow)."""
-    if recorded.get("model") != spec:
+    """Refuses a resume request that differs from the run's record (steps may
+    grow), or one under another backend (the continuation would not be exact)."""
+    import keras
+
+    backend = recorded.get("backend")
+    if backend is not None and backend != keras.backend.backend():
+        raise RunConfigError(
+            f"the run in {out} was trained under {backend}; resume it with KERAS_BACKEND={backend} "
+            f"(a continuation under {keras.backend.backend()} would not be exact)"
+        )
+    if not isinstance(recorded.get("model"), str) or not same_spec(recorded["model"], spec):
         raise RunConfigError(f"model {spec} does not match the run in {out}, recorded with model={recorded.get('model')}")
     defaults = RunOptions().as_dict()  # for keys older runs did not record
     for key, value in options.as_dict().items():
@@ -206,7 +228,7 @@ def is_complete(out, steps=None):
     return (out / "summary.json").is_file() and state.get("step") == target and "diverged_at_step" not in state
 
 
-def run(out, spec, options, resume=False, overwrite=False, command=None, verbose=0, on_checkpoint=None):
+def run(out, spec, options, resume=False, overwrite=False, command=None, verbose=0, on_checkpoint=None, part=None):
     """Trains `spec` with `options` into the run folder `out`.
 
     Args:
@@ -220,13 +242,17 @@ def run(out, spec, options, resume=False, overwrite=False, command=None, verbose
         command: the command line to record (default: none).
         verbose: 1 for a progress bar.
         on_checkpoint: optional `f(step, curve)` after each checkpoint.
+        part: "comparison" or "sweep" for a run made inside such a folder.
 
     Returns:
         dict with `summary`, `table` (None if nothing was trained), `curve`
         and `trained` (False when the run was already complete).
     """
     out = pathlib.Path(out)
-    folder = runs.lock(out) if runs.holds_lock(out) else runs.open_folder(out, "run", overwrite=overwrite, resume=resume)
+    if runs.holds_lock(out):
+        folder = runs.lock(out)
+    else:
+        folder = runs.open_folder(out, "run", overwrite=overwrite, resume=resume, part=part)
     with folder:
         return _run_in(out, spec, options, resume, command, verbose, on_checkpoint)
 
@@ -249,12 +275,13 @@ def _run_in(out, spec, options, resume, command, verbose, on_checkpoint):
             model = build(spec, options, data.input_size)
         else:
             check_width(checkpoint[0], options.battery, out / "checkpoint.keras")
+            check_same_model(checkpoint[0], build(spec, options, data.input_size), out)
             if checkpoint[1] > options.steps:
                 raise RunConfigError(
-                    f"the run in {out} is already at step {checkpoint[1]}; steps={options.steps} cannot shorten it"
+                    f"the run in {out} is already at step {checkpoint[1]}; --steps {options.steps} cannot shorten it"
                 )
-            if checkpoint[1] == options.steps and (out / "summary.json").is_file():
-                summary = json.loads((out / "summary.json").read_text())
+            summary = _read_summary(out) if checkpoint[1] == options.steps else None
+            if summary is not None:
                 return {"summary": summary, "table": None, "curve": training.read_curve(out), "trained": False}
         recorded["steps"] = options.steps
         if command is not None:
@@ -281,6 +308,60 @@ def _run_in(out, spec, options, resume, command, verbose, on_checkpoint):
     }
     runs.atomic_write_text(out / "summary.json", json.dumps(summary, indent=2))
     return {"summary": summary, "table": table, "curve": result["curve"], "trained": True, "model": result["model"]}
+
+
+def _read_summary(out):
+    """A finished run's summary, or None when missing or damaged (then recomputed)."""
+    try:
+        summary = json.loads((pathlib.Path(out) / "summary.json").read_text())
+    except (OSError, ValueError):
+        return None
+    return summary if isinstance(summary, dict) and "response_accuracy" in summary else None
+
+
+def check_same_model(found, expected, out):
+    """Refuses a checkpoint whose network is not the one the run's config records."""
+    from keras_lmrnn import models
+
+    def describe(model):
+        layer = models.recurrent_layer(model)
+        config = {k: layer.cell.get_config().get(k) for k in ("n", "d", "mask", "alpha", "activation", "periodic")}
+        shapes = [tuple(w.shape) for w in model.weights]
+        return config, shapes, layer.cell.mask_array
+
+    (config_a, shapes_a, mask_a), (config_b, shapes_b, mask_b) = describe(found), describe(expected)
+    if config_a != config_b or shapes_a != shapes_b or not np.array_equal(mask_a, mask_b):
+        different = {k: (config_a[k], config_b[k]) for k in config_a if config_a[k] != config_b[k]}
+        detail = ", ".join(f"{k}={a} in the checkpoint, {b} in config.json" for k, (a, b) in different.items())
+        raise RunConfigError(
+            f"{out}/checkpoint.keras holds another network than config.json records"
+            f" ({detail or 'weights or mask differ'}); start the run again with --overwrite"
+        )
+
+
+def memory_needed(spec, options, size):
+    """About how many bytes training `spec` with `options` needs: the
+    recurrent weights' share (see `models.memory_needed`) and a batch's
+    inputs, targets and the activations kept for backpropagation."""
+    from keras_lmrnn import models
+
+    kind, kwargs = models.parse_spec(spec)
+    units = int(kwargs["n"]) + 17
+    per_step = options.batch_size * options.seq_len
+    return models.memory_needed(spec) + 4 * per_step * (2 * size + 2 + 6 * units)
+
+
+def check_memory(spec, options, size):
+    """Refuses (ValueError) a run this machine's memory cannot hold."""
+    from keras_lmrnn import models
+
+    needed, memory = memory_needed(spec, options, size), models.physical_memory()
+    if memory is not None and needed > memory:
+        raise ValueError(
+            f"{spec} with batch size {options.batch_size} and sequence length {options.seq_len} needs about "
+            f"{models.format_bytes(needed)}, more than this machine's {models.format_bytes(memory)}; "
+            "choose a smaller batch, sequence or network"
+        )
 
 
 def write_table(path, table, columns=TABLE_COLUMNS):

@@ -100,6 +100,8 @@ def remove_stale_temps(folder):
     except OSError:
         return
     for path in entries:
+        if not path.is_file() or path.is_symlink():
+            continue
         pid_text = path.name[len(TEMP_PREFIX) :].split("-", 1)[0]
         if pid_text.isdigit() and int(pid_text) != os.getpid() and not _pid_alive(int(pid_text)):
             with contextlib.suppress(OSError):
@@ -159,7 +161,14 @@ def lock(folder):
         finally:
             _HELD[key][1] -= 1
         return
-    handle = open(pathlib.Path(folder) / LOCK, "a+")
+    path = pathlib.Path(folder) / LOCK
+    try:  # never through a link: the lock file is ours, in the folder itself
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), FILE_MODE)
+    except OSError as error:
+        if path.is_symlink():
+            raise RunFolderError(f"{path} is a link, not keras-lmrnn's lock file; remove it or choose another folder") from None
+        raise RunFolderError(f"cannot lock {folder}: {error.strerror}") from None
+    handle = os.fdopen(fd, "a+")
     try:
         if fcntl is not None:
             try:
@@ -226,10 +235,18 @@ def record_file(path):
     folder = path.parent
     if kind_of(folder) is None:
         return
-    marker = json.loads((folder / MARKER).read_text())
-    names = set(marker.get("also_written", [])) | {path.name}
-    marker["also_written"] = sorted(names)
-    atomic_write_text(folder / MARKER, json.dumps(marker, indent=2) + "\n")
+    with lock(folder):
+        marker = json.loads((folder / MARKER).read_text())
+        names = set(marker.get("also_written", [])) | {path.name}
+        marker["also_written"] = sorted(names)
+        atomic_write_text(folder / MARKER, json.dumps(marker, indent=2) + "\n")
+
+
+def check_free(folder):
+    """Refuses (`FolderBusyError`) a marked folder another process is writing."""
+    if kind_of(folder) is not None:
+        with lock(folder):
+            pass
 
 
 def foreign_entries(folder):
@@ -242,27 +259,38 @@ def foreign_entries(folder):
     ours = FILES[kind] | _extra_files(folder)
     for entry in sorted(folder.iterdir()):
         name = entry.name
-        if name in (MARKER, LOCK) or name.startswith(TEMP_PREFIX):
+        plain_file = entry.is_file() and not entry.is_symlink()
+        if plain_file and (name in (MARKER, LOCK) or name.startswith(TEMP_PREFIX)):
             continue
         ours_by_pattern = any(fnmatch.fnmatch(name, pattern) for pattern in PATTERNS[kind])
-        if entry.is_file() and not entry.is_symlink() and (name in ours or ours_by_pattern):
+        if plain_file and (name in ours or ours_by_pattern):
             continue
         pattern = PLAIN_FOLDERS[kind].get(name)
         if pattern and entry.is_dir() and not entry.is_symlink():
             foreign += [p for p in sorted(entry.iterdir())
-                        if not (p.is_file() and not p.is_symlink() and fnmatch.fnmatch(p.name, pattern))
-                        and not p.name.startswith(TEMP_PREFIX)]
+                        if not (p.is_file() and not p.is_symlink()
+                                and (fnmatch.fnmatch(p.name, pattern) or p.name.startswith(TEMP_PREFIX)))]
             continue
-        if SUBFOLDERS[kind] and entry.is_dir() and not entry.is_symlink() and kind_of(entry) is not None:
+        if SUBFOLDERS[kind] and entry.is_dir() and not entry.is_symlink() and part_of(entry) == kind:
             foreign += foreign_entries(entry)
             continue
         foreign.append(entry)
     return foreign
 
 
-def _write_marker(folder, kind):
+def part_of(folder):
+    """The kind of folder ("comparison", "sweep") this run folder was made as
+    a part of, or None."""
+    try:
+        return json.loads((pathlib.Path(folder) / MARKER).read_text()).get("part_of")
+    except (OSError, ValueError, AttributeError):
+        return None
+
+
+def _write_marker(folder, kind, part=None):
     marker = {
         "kind": kind,
+        "part_of": part,
         "made_by": "keras-lmrnn",
         "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
     }
@@ -280,6 +308,29 @@ def _clear(folder):
             entry.unlink()
 
 
+def _remove_ours(folder):
+    """Deletes what keras-lmrnn wrote in `folder` (except the lock file) and
+    leaves everything else; returns whether only the lock file is left."""
+    folder = pathlib.Path(folder)
+    if kind_of(folder) is not None:
+        foreign = set(foreign_entries(folder))
+        for entry in list(folder.iterdir()):
+            if entry.name == LOCK or entry in foreign:
+                continue
+            if entry.is_dir() and not entry.is_symlink():
+                if not any(entry in path.parents for path in foreign):
+                    shutil.rmtree(entry)
+                elif kind_of(entry) is not None:
+                    _remove_ours(entry)
+                else:  # a plain folder of ours (checkpoints/) holding a user's file
+                    for item in entry.iterdir():
+                        if item not in foreign:
+                            item.unlink()
+            else:
+                entry.unlink()
+    return all(entry.name == LOCK for entry in folder.iterdir())
+
+
 def check_parent_writable(folder):
     """Refuses a folder that cannot be made: under a file, or read-only."""
     folder = pathlib.Path(folder)
@@ -295,7 +346,7 @@ def check_parent_writable(folder):
 
 
 @contextlib.contextmanager
-def open_folder(folder, kind="run", overwrite=False, resume=False):
+def open_folder(folder, kind="run", overwrite=False, resume=False, part=None):
     """Makes, replaces or reopens a run folder and holds its lock meanwhile.
 
     Args:
@@ -305,16 +356,29 @@ def open_folder(folder, kind="run", overwrite=False, resume=False):
         overwrite: replace an existing folder of this kind made by
             keras-lmrnn (refused if it holds anything else).
         resume: reopen an existing folder of this kind as it is.
+        part: the kind of folder this one is made inside ("comparison" or
+            "sweep"); a new folder inside another keras-lmrnn folder is
+            refused otherwise.
 
-    Yields the folder as a `pathlib.Path`. A folder made by this call is
-    removed again if the body fails before writing a checkpoint, so the
-    corrected command is not blocked by it.
+    Yields the folder as a `pathlib.Path`. If the body fails before a
+    checkpoint is written in a folder this call made (or found empty), what
+    it wrote is removed again (never anything else), so the corrected
+    command is not blocked by it.
     """
     if kind not in FILES:
         raise ValueError(f"Invalid value for argument `kind`: expected one of {list(FILES)}. Received: kind={kind!r}")
     if overwrite and resume:
         raise RunFolderError("choose either overwrite or resume, not both")
     folder = pathlib.Path(folder)
+    if not str(folder).strip():
+        raise RunFolderError("the output folder is empty: name one")
+    parent_kind = kind_of(folder.absolute().parent)
+    if parent_kind is not None and parent_kind != part:
+        raise RunFolderError(
+            f"{folder} would lie inside a keras-lmrnn {parent_kind} folder ({folder.absolute().parent}); "
+            "choose an output folder outside it"
+        )
+    made_parents, adopted = [], False
     if folder.exists() or folder.is_symlink():
         made = False
         if not folder.is_dir():
@@ -325,6 +389,7 @@ def open_folder(folder, kind="run", overwrite=False, resume=False):
         if found is None:
             if not any(folder.iterdir()) and not resume:
                 found = kind  # an empty folder: nothing to lose
+                adopted = True  # cleaned up on failure, the folder itself kept
             else:
                 raise RunFolderError(
                     f"{folder} was not made by keras-lmrnn (no {MARKER} marker); it is left "
@@ -342,6 +407,10 @@ def open_folder(folder, kind="run", overwrite=False, resume=False):
             raise RunFolderError(f"{folder} is not writable; choose another output folder")
     else:
         check_parent_writable(folder)
+        ancestor = folder.absolute().parent
+        while not ancestor.exists():
+            made_parents.append(ancestor)
+            ancestor = ancestor.parent
         try:
             folder.mkdir(parents=True)
         except FileExistsError:
@@ -363,11 +432,18 @@ def open_folder(folder, kind="run", overwrite=False, resume=False):
                     _clear(folder)
                 remove_stale_temps(folder)
             if kind_of(folder) is None:
-                _write_marker(folder, kind)
+                _write_marker(folder, kind, part)
             yield folder
     except BaseException:
-        if made and not (folder / "checkpoint.keras").exists() and not any(
+        checkpointed = (folder / "checkpoint.keras").exists() or any(
             (sub / "checkpoint.keras").exists() for sub in folder.iterdir() if sub.is_dir()
-        ):
-            shutil.rmtree(folder, ignore_errors=True)
+        )
+        if (made or adopted) and not checkpointed:
+            only_lock = _remove_ours(folder)
+            with contextlib.suppress(OSError):
+                (folder / LOCK).unlink()
+            if made and only_lock:
+                for path in [folder, *made_parents]:  # what this call made, if empty
+                    with contextlib.suppress(OSError):
+                        path.rmdir()
         raise

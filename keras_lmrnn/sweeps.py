@@ -406,7 +406,7 @@ def worker_main(folder, name):
         out = folder / name
         command = shlex.join(["keras-lmrnn", "train", "--model", spec, *_flags(options), "--out", str(out)])
         resume = (out / "config.json").exists()
-        runner.run(out, spec, options, resume=resume, command=command)
+        runner.run(out, spec, options, resume=resume, command=command, part="sweep")
     except training.TrainingDiverged as error:
         print(error, file=sys.stderr)
         return DIVERGED

@@ -78,11 +78,12 @@ class TrainingDiverged(RuntimeError):
     none).
     """
 
-    def __init__(self, step, loss, checkpoint_step, folder):
+    def __init__(self, step, loss, checkpoint_step, folder, what=None):
         self.step, self.loss, self.checkpoint_step = step, loss, checkpoint_step
         kept = f"the last finite checkpoint (step {checkpoint_step}) is kept" if checkpoint_step else "no checkpoint was written"
+        what = what or f"the loss became {loss} at step {step}"
         super().__init__(
-            f"training diverged: the loss became {loss} at step {step}; the run in {folder} is stopped and "
+            f"training diverged: {what}; the run in {folder} is stopped and "
             f"{kept}. Try a lower learning rate or gradient clipping"
         )
 
@@ -112,6 +113,14 @@ class _Watch(keras.callbacks.Callback):
             if self.performance is not None:
                 values.append(("performance", self.performance))
             self.bar.update(self.step, values=values)
+
+
+def _finite(model, x):
+    """Whether the weights and the outputs on a few rows of `x` are finite."""
+    if not all(np.isfinite(w).all() for w in model.get_weights()):
+        return False
+    outputs = keras.ops.convert_to_numpy(model(x[:4], training=False))
+    return bool(np.isfinite(outputs).all())
 
 
 def load_checkpoint(run):
@@ -292,6 +301,9 @@ def _train_in(model, dataset, steps, out, eval_data, eval_every, learning_rate, 
             record = {"step": step, "diverged_at_step": at, "loss": str(loss)}
             runs.atomic_write_text(out / "state.json", json.dumps(record))
             raise TrainingDiverged(at, loss, step, out)
+        if not _finite(model, dataset[stop - 1][0]):
+            runs.atomic_write_text(out / "state.json", json.dumps({"step": step, "diverged_at_step": stop}))
+            raise TrainingDiverged(stop, None, step, out, f"the weights or outputs are not finite at step {stop}")
         step = stop
         if eval_data is not None:
             curve.append(_evaluate(model, eval_data, step, out))
@@ -309,8 +321,7 @@ def _train_in(model, dataset, steps, out, eval_data, eval_every, learning_rate, 
 
 
 def _write_curve_header(out):
-    with open(out / "curve.csv", "w", newline="") as f:
-        csv.writer(f).writerow(CURVE_FIELDS)
+    runs.atomic_write_text(out / "curve.csv", ",".join(CURVE_FIELDS) + "\r\n")  # as csv.writer ends rows
 
 
 def read_curve(run):
@@ -333,7 +344,13 @@ def _read_curve(out):
     if not (out / "curve.csv").exists():
         _write_curve_header(out)
         return []
-    return read_curve(out)
+    try:
+        return read_curve(out)
+    except (ValueError, KeyError, TypeError):
+        raise CheckpointError(
+            f"{out / 'curve.csv'} is unreadable; delete it to resume without the earlier curve points, "
+            "or start the run again with --overwrite"
+        ) from None
 
 
 def _evaluate(model, eval_data, step, out):

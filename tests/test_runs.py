@@ -11,8 +11,8 @@ import pytest
 from keras_lmrnn import runs
 
 
-def make_run(folder, files=("config.json", "checkpoint.keras")):
-    with runs.open_folder(folder, "run") as out:
+def make_run(folder, files=("config.json", "checkpoint.keras"), part=None):
+    with runs.open_folder(folder, "run", part=part) as out:
         for name in files:
             runs.atomic_write_text(out / name, name)
     return folder
@@ -85,7 +85,7 @@ def test_a_comparison_is_not_a_run(tmp_path):
 
 def test_comparison_overwrite_recurses_into_its_runs(tmp_path):
     with runs.open_folder(tmp_path / "cmp", "comparison") as out:
-        make_run(out / "0_model")
+        make_run(out / "0_model", part="comparison")
         runs.atomic_write_text(out / "comparison.csv", "x")
     (tmp_path / "cmp" / "0_model" / "mine.txt").write_text("mine")
     with pytest.raises(runs.RunFolderError, match="mine.txt"):
@@ -207,3 +207,75 @@ def test_marker_records_its_kind(tmp_path):
     make_run(tmp_path / "run")
     marker = json.loads((tmp_path / "run" / runs.MARKER).read_text())
     assert marker["kind"] == "run" and marker["made_by"] == "keras-lmrnn"
+
+
+def test_a_failed_new_folder_keeps_a_file_the_user_put_in_it(tmp_path):
+    with pytest.raises(KeyboardInterrupt):
+        with runs.open_folder(tmp_path / "run", "run") as out:
+            runs.atomic_write_text(out / "config.json", "{}")
+            (out / "my_notes.txt").write_text("mine")
+            raise KeyboardInterrupt
+    assert sorted(p.name for p in (tmp_path / "run").iterdir()) == ["my_notes.txt"]
+
+
+def test_a_failed_run_in_an_empty_folder_leaves_it_empty_and_usable(tmp_path):
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(RuntimeError):
+        with runs.open_folder(tmp_path / "empty", "run") as out:
+            runs.atomic_write_text(out / "config.json", "{}")
+            raise RuntimeError
+    assert list((tmp_path / "empty").iterdir()) == []
+    make_run(tmp_path / "empty")
+
+
+def test_a_failed_new_folder_removes_the_parents_it_made(tmp_path):
+    with pytest.raises(RuntimeError):
+        with runs.open_folder(tmp_path / "deep" / "a" / "run", "run"):
+            raise RuntimeError
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_lock_file_that_is_a_link_is_refused_and_its_target_kept(tmp_path):
+    folder = make_run(tmp_path / "run")
+    victim = tmp_path / "victim.txt"
+    victim.write_text("mine")
+    (folder / runs.LOCK).unlink()
+    (folder / runs.LOCK).symlink_to(victim)
+    with pytest.raises(runs.RunFolderError, match="is a link"):
+        with runs.open_folder(folder, "run", overwrite=True):
+            pass
+    assert victim.read_text() == "mine"
+
+
+def test_a_folder_named_like_a_temp_file_is_not_ours(tmp_path):
+    folder = make_run(tmp_path / "run")
+    (folder / (runs.TEMP_PREFIX + "mydata")).mkdir()
+    (folder / (runs.TEMP_PREFIX + "mydata") / "thesis.tex").write_text("mine")
+    with pytest.raises(runs.RunFolderError, match="did not write"):
+        with runs.open_folder(folder, "run", overwrite=True):
+            pass
+    assert (folder / (runs.TEMP_PREFIX + "mydata") / "thesis.tex").read_text() == "mine"
+
+
+@pytest.mark.parametrize("kind", ["run", "comparison"])
+def test_a_new_folder_inside_a_keras_lmrnn_folder_is_refused(tmp_path, kind):
+    with runs.open_folder(tmp_path / "outer", kind):
+        pass
+    with pytest.raises(runs.RunFolderError, match="inside a keras-lmrnn"):
+        with runs.open_folder(tmp_path / "outer" / "inner", "run"):
+            pass
+    assert not (tmp_path / "outer" / "inner").exists()
+
+
+def test_recording_a_file_in_a_busy_folder_is_refused(tmp_path):
+    folder = make_run(tmp_path / "run")
+    holder = subprocess.Popen([sys.executable, "-c", HOLD, str(folder)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        with pytest.raises(runs.FolderBusyError):
+            runs.check_free(folder)
+        with pytest.raises(runs.FolderBusyError):
+            runs.record_file(folder / "eval.csv")
+    finally:
+        holder.kill()
+        holder.wait()

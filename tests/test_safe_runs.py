@@ -441,3 +441,117 @@ def test_a_table_evaluate_wrote_into_a_run_is_the_runs_own(capsys, run_copy):
     status, _, err = run_cli(capsys, "train", "--model", SPEC, *TINY, "--out", run_copy, "--overwrite")
     assert status == 0, err
     assert not (run_copy / "eval.csv").exists()
+
+
+# --- found by probing the command line as a hostile user ------------------
+
+
+def test_resume_writes_no_file_through_a_link(capsys, tmp_path, finished_run):
+    run = tmp_path / "run"
+    run.mkdir()
+    shutil.copy(finished_run / runs.MARKER, run)
+    shutil.copy(finished_run / "config.json", run)
+    victim = tmp_path / "victim.csv"
+    victim.write_text("mine")
+    (run / "curve.csv").symlink_to(victim)
+    status, _, err = run_cli(capsys, "train", "--resume", "--out", run)
+    assert status == 0, err
+    assert victim.read_text() == "mine" and not (run / "curve.csv").is_symlink()
+
+
+def test_huge_finite_weights_are_a_divergence_not_a_result(capsys, tmp_path):
+    args = ["--battery", "yang20", "--steps", "1", "--batch-size", "4", "--seq-len", "30", "--eval-every", "1",
+            "--trials-per-task", "2", "--quiet"]
+    status, out, err = run_cli(capsys, "train", "--model", SPEC, *args, "--lr", "1e30", "--out", tmp_path / "r")
+    assert_one_line_error(status, err, "not finite", code=1)
+    assert "mean response accuracy" not in out and not (tmp_path / "r").exists()
+
+
+@pytest.mark.parametrize("edit", ["model", "checkpoint"])
+def test_resume_refuses_a_checkpoint_of_another_network(capsys, tmp_path, run_copy, edit):
+    (run_copy / "summary.json").unlink()
+    if edit == "model":
+        config = json.loads((run_copy / "config.json").read_text())
+        config["model"] = "lmrnn:n=16,d=2,noise=0.05"
+        (run_copy / "config.json").write_text(json.dumps(config))
+    else:
+        other = tmp_path / "dense"
+        assert cli.main(["train", "--model", "dense:n=16", *TINY, "--out", str(other)]) == 0
+        shutil.copy(other / "checkpoint.keras", run_copy / "checkpoint.keras")
+    status, _, err = run_cli(capsys, "train", "--resume", "--out", run_copy)
+    assert_one_line_error(status, err, "another network than config.json records")
+
+
+def test_resume_under_another_backend_is_refused(capsys, run_copy, backend):
+    config = json.loads((run_copy / "config.json").read_text())
+    config["backend"] = "jax" if backend != "jax" else "torch"
+    (run_copy / "config.json").write_text(json.dumps(config))
+    (run_copy / "summary.json").unlink()
+    status, _, err = run_cli(capsys, "train", "--resume", "--out", run_copy)
+    assert_one_line_error(status, err, f"KERAS_BACKEND={config['backend']}")
+
+
+def test_resume_accepts_the_same_spec_in_another_order(capsys, run_copy):
+    status, out, err = run_cli(capsys, "train", "--resume", "--out", run_copy, "--model", "lmrnn:noise=0.05,d=1,n=16")
+    assert status == 0, err and "already complete" in out
+
+
+@pytest.mark.parametrize("key, value", [("batch_size", -1), ("trials_per_task", 0), ("learning_rate", "x"),
+                                        ("seed", True)])
+def test_a_damaged_config_value_is_one_line(capsys, run_copy, key, value):
+    config = json.loads((run_copy / "config.json").read_text())
+    config[key] = value
+    (run_copy / "config.json").write_text(json.dumps(config))
+    status, _, err = run_cli(capsys, "train", "--resume", "--out", run_copy, "--steps", "6")
+    assert status == 2 and len(err.strip().splitlines()) == 1 and "Traceback" not in err, err
+
+
+def test_a_damaged_summary_of_a_finished_run_is_recomputed(capsys, run_copy, finished_run):
+    (run_copy / "summary.json").write_text("[1")
+    status, _, err = run_cli(capsys, "train", "--resume", "--out", run_copy)
+    assert status == 0, err
+    assert json.loads((run_copy / "summary.json").read_text())["response_accuracy"] == pytest.approx(
+        json.loads((finished_run / "summary.json").read_text())["response_accuracy"])
+
+
+def test_a_damaged_curve_is_one_line(capsys, run_copy):
+    text = (run_copy / "curve.csv").read_text().replace("go,", "go,abc,", 1)
+    (run_copy / "curve.csv").write_text(text)
+    status, _, err = run_cli(capsys, "train", "--resume", "--out", run_copy, "--steps", "6")
+    assert_one_line_error(status, err, "curve.csv is unreadable")
+
+
+@pytest.mark.parametrize("flag", ["--batch-size", "--seq-len"])
+def test_sizes_no_machine_holds_are_refused_before_anything(capsys, run_copy, flag):
+    before = digest(run_copy)
+    args = [a for a in TINY]
+    args[args.index(flag) + 1] = "100000000000"
+    status, _, err = run_cli(capsys, "train", "--model", SPEC, *args, "--out", run_copy, "--overwrite")
+    assert_one_line_error(status, err, "more than this machine")
+    assert digest(run_copy) == before
+
+
+def test_unknown_flags_name_the_command(capsys, tmp_path):
+    status, _, err = run_cli(capsys, "train", "--model", SPEC, "--out", tmp_path / "r", "--bogus")
+    assert_one_line_error(status, err, "unrecognized arguments: --bogus")
+    assert err.startswith("keras-lmrnn train: error:")
+
+
+@pytest.mark.parametrize("args, words", [(["evaluate", "{run}", "--csv", ""], "--csv needs a file name"),
+                                         (["tasks", "--out", "x.png"], "give --plot too"),
+                                         (["tasks", "--plot", "", "--out", "x.png"], "--plot needs a task name"),
+                                         (["tasks", "--plot", "ctxdlydm1_seqr", "--battery", "yang20", "--out",
+                                           "x.png"], "not in battery yang20")])
+def test_empty_or_stray_options_are_refused(capsys, tmp_path, finished_run, args, words):
+    status, _, err = run_cli(capsys, *[a.format(run=finished_run) for a in args])
+    assert_one_line_error(status, err, words)
+
+
+def test_evaluate_a_runs_checkpoint_file_uses_its_battery(capsys, finished_run):
+    status, out, err = run_cli(capsys, "evaluate", finished_run / "checkpoint.keras", "--trials-per-task", "1")
+    assert status == 0 and "(yang20)" in out, err
+
+
+def test_a_model_spec_key_given_twice_is_refused(capsys, tmp_path):
+    status, _, err = run_cli(capsys, "train", "--model", "lmrnn:n=16,d=1,d=2", *TINY, "--out", tmp_path / "r")
+    assert_one_line_error(status, err, "d is given twice")

@@ -23,13 +23,28 @@ PRESETS = zoo.list_presets()
 SCRIPT = pathlib.Path(sys.executable).parent / "keras-lmrnn"
 
 
-@functools.cache
-def make_preset():
-    """tools/make_preset.py as a module."""
-    spec = importlib.util.spec_from_file_location("make_preset", ROOT / "tools" / "make_preset.py")
+def tool(name):
+    """tools/<name>.py as a module."""
+    spec = importlib.util.spec_from_file_location(name, ROOT / "tools" / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+@functools.cache
+def make_preset():
+    """tools/make_preset.py as a module."""
+    return tool("make_preset")
+
+
+@functools.cache
+def render_zoo_clusters():
+    """tools/render_zoo_clusters.py as a module."""
+    return tool("render_zoo_clusters")
+
+
+# Every file a committed preset has and its manifest records.
+ALL_FILES = (*zoo.FILES, *zoo.OPTIONAL_FILES)
 
 
 @pytest.mark.parametrize("name", PRESETS)
@@ -96,14 +111,15 @@ EDITS = {
     "metadata.json": edit_metadata,
     "README.md": edit_card,
     "example.npz": flip_a_byte,
+    "feature_map.png": flip_a_byte,
 }
 
 
 def test_every_preset_file_has_an_edit():
-    assert sorted(EDITS) == sorted(zoo.FILES)
+    assert sorted(EDITS) == sorted(ALL_FILES)
 
 
-@pytest.mark.parametrize("edited", zoo.FILES)
+@pytest.mark.parametrize("edited", ALL_FILES)
 @pytest.mark.parametrize("name", PRESETS)
 def test_editing_any_file_is_refused_naming_it(name, edited, tmp_path):
     folder = copy_of(name, tmp_path)
@@ -123,7 +139,72 @@ def test_editing_any_file_is_refused_naming_it(name, edited, tmp_path):
 def test_manifest_records_every_file_as_committed(name):
     folder = zoo.preset_path(name)
     manifest = json.loads((folder / zoo.MANIFEST).read_text())
-    assert manifest == {"format": 1, "files": {f: zoo.sha256(folder / f) for f in zoo.FILES}}
+    # Every committed preset has its feature map (tools/render_zoo_clusters.py).
+    assert manifest == {"format": 1, "files": {f: zoo.sha256(folder / f) for f in ALL_FILES}}
+    assert zoo.manifest(folder) == manifest
+
+
+@pytest.mark.skipif(not PRESETS, reason="no presets")
+def test_an_optional_file_the_manifest_does_not_record_is_refused(tmp_path):
+    folder = copy_of(PRESETS[0], tmp_path)
+    manifest = json.loads((folder / zoo.MANIFEST).read_text())
+    del manifest["files"]["feature_map.png"]
+    (folder / zoo.MANIFEST).write_text(json.dumps(manifest))
+    with pytest.raises(zoo.PresetError, match="records no SHA-256 for feature_map.png"):
+        zoo.load(folder)
+    # Without the file, such a manifest is whole again: the file is optional.
+    (folder / "feature_map.png").unlink()
+    zoo.load(folder)
+    assert zoo.manifest(folder) == manifest
+
+
+@pytest.mark.parametrize("name", PRESETS)
+def test_card_and_metadata_state_the_same_clusters(name):
+    """The card's "## Clusters" section shows the feature map and the k metadata.json records,
+    computed with the tool's fixed settings, and the command that re-renders them."""
+    tool = render_zoo_clusters()
+    folder = zoo.preset_path(name)
+    entry = zoo.metadata(name)["clusters"]
+    assert entry["settings"] == tool.SETTINGS
+    assert entry["command"] == tool.command(name, entry["backend"])
+    card = (folder / "README.md").read_text()
+    assert card.count("## Clusters\n") == 1
+    section = card.split("## Clusters\n")[1].split("\n## ")[0]
+    assert section == tool.card_section(entry)[len("## Clusters\n"):].rstrip("\n") + "\n"
+    for method in tool.METHODS:
+        assert f"k = {entry[method]['k']}, silhouette {entry[method]['best_silhouette']:.3f}" in section
+        assert len(entry[method]["ks"]) == len(entry[method]["silhouette"])
+        assert sum(entry[method]["sizes"]) == entry["active_units"]
+    assert "](feature_map.png)" in section
+    assert (folder / "feature_map.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.parametrize(
+    "card, expected",
+    [
+        ("# a\n\n## Performance\n\nx\n\n## Loading\n\ny\n", "# a\n\n## Performance\n\nx\n\nS\n## Loading\n\ny\n"),
+        ("# a\n\n## Clusters\n\nold\n\n## Loading\n\ny\n", "# a\n\nS\n## Loading\n\ny\n"),
+        ("# a\n\n## Clusters\n\nold\n", "# a\n\nS\n"),
+        ("# a\n", "# a\n\nS\n"),
+    ],
+)
+def test_clusters_section_is_inserted_or_replaced(card, expected):
+    assert render_zoo_clusters().with_section(card, "S\n") == expected
+
+
+def test_render_zoo_clusters_reproduces_a_preset_byte_for_byte(tmp_path, backend):
+    """Rerunning the tool on a preset changes nothing: same feature map, metadata, card and manifest
+    (under the backend that rendered it; another backend's rounding may move a pixel)."""
+    name = "yang20_lmrnn_16x16_d2"
+    if name not in PRESETS:
+        pytest.skip(f"{name} is not registered")
+    if zoo.metadata(name)["clusters"]["backend"] != backend:
+        pytest.skip("rendered under another backend")
+    folder = copy_of(name, tmp_path)
+    before = {p.name: p.read_bytes() for p in folder.iterdir()}
+    render_zoo_clusters().render(folder, zoo.load(folder), name)
+    zoo.write_manifest(folder)
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == before
 
 
 @pytest.mark.skipif(not PRESETS, reason="no presets")
@@ -155,7 +236,7 @@ def test_unreadable_manifest_is_refused(tmp_path, text):
 
 
 @pytest.mark.skipif(not PRESETS, reason="no presets")
-@pytest.mark.parametrize("dropped", zoo.FILES)
+@pytest.mark.parametrize("dropped", ALL_FILES)
 def test_a_file_left_out_of_the_manifest_is_refused(tmp_path, dropped):
     folder = copy_of(PRESETS[0], tmp_path)
     manifest = json.loads((folder / zoo.MANIFEST).read_text())
@@ -279,7 +360,15 @@ def test_make_preset_writes_a_verified_preset_with_a_portable_command(tmp_path, 
 
     folder = tmp_path / "zoo" / "presets" / name
     assert sorted(p.name for p in folder.parent.iterdir()) == [name]  # no staging folder left
-    assert sorted(p.name for p in folder.iterdir()) == sorted([*zoo.FILES, zoo.MANIFEST])
+    meta = zoo.metadata(folder)
+    # The clusters section, as tools/render_zoo_clusters.py writes it (an untrained model may have
+    # too few active units for clusters: then no feature map, and the card says why).
+    has_map = "error" not in meta["clusters"]
+    assert sorted(p.name for p in folder.iterdir()) == sorted(
+        [*zoo.FILES, zoo.MANIFEST, *(["feature_map.png"] if has_map else [])]
+    )
+    assert meta["clusters"]["command"] == render_zoo_clusters().command(name, keras.backend.backend())
+    assert "\n## Clusters\n" in (folder / "README.md").read_text()
     zoo.load(folder)  # the manifest was written after every file it checksums
     command = f"keras-lmrnn {train}".replace(str(run), "runs/run")
     assert zoo.metadata(folder)["training_command"] == command
@@ -289,7 +378,7 @@ def test_make_preset_writes_a_verified_preset_with_a_portable_command(tmp_path, 
 
 
 @pytest.mark.skipif(not PRESETS, reason="no presets")
-@pytest.mark.parametrize("missing", zoo.FILES)
+@pytest.mark.parametrize("missing", ALL_FILES)
 def test_missing_file_fails_loudly(tmp_path, missing):
     folder = copy_of(PRESETS[0], tmp_path)
     (folder / missing).unlink()
