@@ -60,18 +60,19 @@ def _steps_list(text):
     return [_positive_int(t) for t in text.split(",") if t]
 
 
-# Training options: (flag dest, key in a run's config.json, default). A
-# resumed run takes the recorded value of every option not given.
+# Training options: (flag dest, key in a run's config.json); their defaults
+# are RunOptions'. A resumed run takes the recorded value of every option not
+# given.
 TRAINING_OPTIONS = (
-    ("battery", "battery", "modcog84"),
-    ("steps", "steps", 2000),
-    ("batch_size", "batch_size", 64),
-    ("seq_len", "seq_len", 100),
-    ("seed", "seed", 0),
-    ("lr", "learning_rate", 1e-3),
-    ("eval_every", "eval_every", 500),
-    ("trials_per_task", "trials_per_task", 64),
-    ("keep_checkpoints", "keep_checkpoints", 0),
+    ("battery", "battery"),
+    ("steps", "steps"),
+    ("batch_size", "batch_size"),
+    ("seq_len", "seq_len"),
+    ("seed", "seed"),
+    ("lr", "learning_rate"),
+    ("eval_every", "eval_every"),
+    ("trials_per_task", "trials_per_task"),
+    ("keep_checkpoints", "keep_checkpoints"),
 )
 
 
@@ -191,7 +192,11 @@ def _resolve_options(args, recorded=None, where=None):
     A given option that differs from the record is refused, except --steps,
     which may extend a run.
     """
-    for dest, key, default in TRAINING_OPTIONS:
+    from keras_lmrnn import runner
+
+    defaults = runner.RunOptions().as_dict()
+    for dest, key in TRAINING_OPTIONS:
+        default = defaults[key]
         given = getattr(args, dest)
         if recorded is None:
             setattr(args, dest, default if given is None else given)
@@ -227,7 +232,7 @@ def _options(args):
     from keras_lmrnn import runner
 
     try:
-        return runner.RunOptions(**{key: getattr(args, dest) for dest, key, _ in TRAINING_OPTIONS})
+        return runner.RunOptions(**{key: getattr(args, dest) for dest, key in TRAINING_OPTIONS})
     except (ValueError, TypeError) as error:  # e.g. a damaged config.json on --resume
         raise UsageError(str(error)) from None
 

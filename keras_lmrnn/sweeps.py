@@ -227,7 +227,7 @@ def _finished_line(folder, name, spec, seed, code, wall):
     if code == DONE:
         summary = json.loads((run / "summary.json").read_text())
         return f"done     {spec} seed {seed}: response accuracy {summary['response_accuracy']:.3f}, " \
-               f"trial accuracy {summary['trial_accuracy']:.3f} ({_duration(wall)})"
+               f"trial accuracy {summary['trial_accuracy']:.3f} (trained in {_duration(summary['wall_s'])})"
     if code == DIVERGED:
         return f"diverged {spec} seed {seed} (see {run / 'state.json'}; not scored)"
     log = pathlib.Path(folder) / f"{name}.log"
