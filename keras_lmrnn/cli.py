@@ -296,20 +296,29 @@ def _check_file_target(path, flag, overwrite):
         raise UsageError(f"{flag} {path} is a folder; give a file name")
 
 
-def cmd_evaluate(args):
-    from keras_lmrnn import runner, runs
-    from keras_lmrnn.evaluation import EvaluationData, mean_performance
+def _model_and_battery(args):
+    """The model named by `args.model` and the battery to use: --battery, else
+    the one it was trained on if recorded, else modcog84; its width checked."""
+    from keras_lmrnn import runner
 
     if args.battery is not None:
         _check_battery(args.battery)
-    if args.csv is not None:
-        if not args.csv.strip():
-            raise UsageError("--csv needs a file name")
-        _check_file_target(args.csv, "--csv", args.overwrite)
     model, recorded = runner.load_model(args.model)
     battery = args.battery or recorded or "modcog84"
     _check_battery(battery)
     runner.check_width(model, battery, args.model)
+    return model, battery
+
+
+def cmd_evaluate(args):
+    from keras_lmrnn import runner, runs
+    from keras_lmrnn.evaluation import EvaluationData, mean_performance
+
+    if args.csv is not None:
+        if not args.csv.strip():
+            raise UsageError("--csv needs a file name")
+        _check_file_target(args.csv, "--csv", args.overwrite)
+    model, battery = _model_and_battery(args)
     table = EvaluationData(battery, args.trials_per_task, seed=args.seed).evaluate(model)
     columns = ["task", "response_accuracy", "trial_accuracy"]
     print(_table_text(table, columns))
@@ -404,37 +413,13 @@ def cmd_report(args):
     print(f"wrote {folder}/report.csv, report.md, curves.png, performance_vs_d.png")
 
 
-def _check_out_folder(path, kind, overwrite):
-    """The checks `runs.open_folder` makes, done before any slow work."""
-    from keras_lmrnn import runs
-
-    path = pathlib.Path(path)
-    if not path.exists():
-        runs.check_parent_writable(path)
-    elif not path.is_dir():
-        raise UsageError(f"{path} exists and is not a folder; choose another --out")
-    elif any(e.name not in (runs.MARKER, runs.LOCK) for e in path.iterdir()):
-        found = runs.kind_of(path)
-        if found is None:
-            raise UsageError(f"{path} was not made by keras-lmrnn; it is left untouched: choose another --out")
-        if found != kind:
-            raise UsageError(f"{path} holds a keras-lmrnn {found} folder; choose another --out")
-        if not overwrite:
-            raise UsageError(f"output folder {path} exists; pass --overwrite to replace it or choose another --out")
-
-
 def cmd_analyze(args):
-    from keras_lmrnn import analyze, runner
+    from keras_lmrnn import analyze, runs
 
-    if args.battery is not None:
-        _check_battery(args.battery)
     if args.over_training and not (pathlib.Path(args.model) / "config.json").is_file():
         raise UsageError(f"--over-training needs a run folder trained with --keep-checkpoints; {args.model} is not one")
-    _check_out_folder(args.out, "analysis", args.overwrite)
-    model, recorded = runner.load_model(args.model)
-    battery = args.battery or recorded or "modcog84"
-    _check_battery(battery)
-    runner.check_width(model, battery, args.model)
+    runs.check_usable(args.out, "analysis", overwrite=args.overwrite)  # before the slow work
+    model, battery = _model_and_battery(args)
     methods = ("agglomerative", "kmeans") if args.method == "both" else (args.method,)
     from keras_lmrnn import training
 

@@ -249,11 +249,7 @@ def run(out, spec, options, resume=False, overwrite=False, command=None, verbose
         and `trained` (False when the run was already complete).
     """
     out = pathlib.Path(out)
-    if runs.holds_lock(out):
-        folder = runs.lock(out)
-    else:
-        folder = runs.open_folder(out, "run", overwrite=overwrite, resume=resume, part=part)
-    with folder:
+    with runs.open_folder(out, "run", overwrite=overwrite, resume=resume, part=part):
         return _run_in(out, spec, options, resume, command, verbose, on_checkpoint)
 
 

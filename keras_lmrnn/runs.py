@@ -345,6 +345,51 @@ def check_parent_writable(folder):
         raise RunFolderError(f"cannot make {folder}: {ancestor} is not writable; choose another place")
 
 
+def check_usable(folder, kind="run", overwrite=False, resume=False, part=None):
+    """The checks `open_folder` makes before touching anything, for a command
+    to make before slow work: returns "new" (to be made), "empty" (an empty
+    folder) or "existing"; raises `RunFolderError` otherwise."""
+    if kind not in FILES:
+        raise ValueError(f"Invalid value for argument `kind`: expected one of {list(FILES)}. Received: kind={kind!r}")
+    if overwrite and resume:
+        raise RunFolderError("choose either overwrite or resume, not both")
+    folder = pathlib.Path(folder)
+    if not str(folder).strip():
+        raise RunFolderError("the output folder is empty: name one")
+    parent_kind = kind_of(folder.absolute().parent)
+    if parent_kind is not None and parent_kind != part:
+        raise RunFolderError(
+            f"{folder} would lie inside a keras-lmrnn {parent_kind} folder ({folder.absolute().parent}); "
+            "choose an output folder outside it"
+        )
+    if not (folder.exists() or folder.is_symlink()):
+        check_parent_writable(folder)
+        return "new"
+    if not folder.is_dir():
+        raise RunFolderError(f"{folder} exists and is not a folder; choose another output folder")
+    found = kind_of(folder)
+    if resume and found is None and kind == "run" and is_legacy_run(folder):
+        found = "run"  # adopted by open_folder, under the lock
+    if found is None:
+        if not any(folder.iterdir()) and not resume:
+            return "empty"  # nothing to lose
+        raise RunFolderError(
+            f"{folder} was not made by keras-lmrnn (no {MARKER} marker); it is left "
+            "untouched: choose another output folder"
+            )
+    if found != kind:
+        raise RunFolderError(f"{folder} holds a keras-lmrnn {found} folder, not a {kind} folder; choose another output folder")
+    if not (overwrite or resume) and any(e.name not in (MARKER, LOCK) for e in folder.iterdir()):
+        raise RunFolderError(
+            f"output folder {folder} exists; pass --overwrite to replace it"
+            + (", --resume to continue it," if kind == "run" else "")
+            + " or choose another output folder"
+        )
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise RunFolderError(f"{folder} is not writable; choose another output folder")
+    return "existing"
+
+
 @contextlib.contextmanager
 def open_folder(folder, kind="run", overwrite=False, resume=False, part=None):
     """Makes, replaces or reopens a run folder and holds its lock meanwhile.
@@ -360,53 +405,22 @@ def open_folder(folder, kind="run", overwrite=False, resume=False, part=None):
             "sweep"); a new folder inside another keras-lmrnn folder is
             refused otherwise.
 
+    In a process that already holds the folder's lock (a command that
+    opened it, then trains into it), it only yields the folder.
+
     Yields the folder as a `pathlib.Path`. If the body fails before a
     checkpoint is written in a folder this call made (or found empty), what
     it wrote is removed again (never anything else), so the corrected
     command is not blocked by it.
     """
-    if kind not in FILES:
-        raise ValueError(f"Invalid value for argument `kind`: expected one of {list(FILES)}. Received: kind={kind!r}")
-    if overwrite and resume:
-        raise RunFolderError("choose either overwrite or resume, not both")
     folder = pathlib.Path(folder)
-    if not str(folder).strip():
-        raise RunFolderError("the output folder is empty: name one")
-    parent_kind = kind_of(folder.absolute().parent)
-    if parent_kind is not None and parent_kind != part:
-        raise RunFolderError(
-            f"{folder} would lie inside a keras-lmrnn {parent_kind} folder ({folder.absolute().parent}); "
-            "choose an output folder outside it"
-        )
-    made_parents, adopted = [], False
-    if folder.exists() or folder.is_symlink():
-        made = False
-        if not folder.is_dir():
-            raise RunFolderError(f"{folder} exists and is not a folder; choose another output folder")
-        found = kind_of(folder)
-        if resume and found is None and kind == "run" and is_legacy_run(folder):
-            found = "run"  # adopted below, under the lock
-        if found is None:
-            if not any(folder.iterdir()) and not resume:
-                found = kind  # an empty folder: nothing to lose
-                adopted = True  # cleaned up on failure, the folder itself kept
-            else:
-                raise RunFolderError(
-                    f"{folder} was not made by keras-lmrnn (no {MARKER} marker); it is left "
-                    "untouched: choose another output folder"
-                )
-        if found != kind:
-            raise RunFolderError(f"{folder} holds a keras-lmrnn {found} folder, not a {kind} folder; choose another output folder")
-        if not (overwrite or resume) and any(e.name not in (MARKER, LOCK) for e in folder.iterdir()):
-            raise RunFolderError(
-                f"output folder {folder} exists; pass --overwrite to replace it"
-                + (", --resume to continue it," if kind == "run" else "")
-                + " or choose another output folder"
-            )
-        if not os.access(folder, os.W_OK | os.X_OK):
-            raise RunFolderError(f"{folder} is not writable; choose another output folder")
-    else:
-        check_parent_writable(folder)
+    if holds_lock(folder):  # this process made and checked it already: write on
+        with lock(folder):
+            yield folder
+        return
+    state = check_usable(folder, kind, overwrite, resume, part)
+    made, adopted, made_parents = False, state == "empty", []
+    if state == "new":
         ancestor = folder.absolute().parent
         while not ancestor.exists():
             made_parents.append(ancestor)

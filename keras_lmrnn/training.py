@@ -234,11 +234,7 @@ def train(
             f"batches, fewer than steps={steps}."
         )
     out = pathlib.Path(out_dir)
-    if runs.holds_lock(out):  # the caller made and checked the folder
-        folder = runs.lock(out)
-    else:
-        folder = runs.open_folder(out, "run", overwrite=overwrite, resume=resume)
-    with folder:
+    with runs.open_folder(out, "run", overwrite=overwrite, resume=resume):
         return _train_in(
             model, dataset, steps, out, eval_data, eval_every, learning_rate, resume, verbose, on_checkpoint,
             keep_checkpoints,
