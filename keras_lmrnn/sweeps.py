@@ -33,7 +33,6 @@ from keras_lmrnn import runner, runs
 
 SWEEP_FILE = "sweep.json"
 FORMAT = 1
-LOG = "worker.log"
 # Worker exit statuses: 0 done, 3 diverged, 2 refused (bad request or folder);
 # anything else (a signal, a crash: 1) is a dead worker, retried.
 DONE, REFUSED, DIVERGED = 0, 2, 3
