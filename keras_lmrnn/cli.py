@@ -64,6 +64,7 @@ def _steps_list(text):
 # are RunOptions'. A resumed run takes the recorded value of every option not
 # given.
 TRAINING_OPTIONS = (
+    ("protocol", "protocol"),  # first: the defaults of the options it sets depend on it
     ("battery", "battery"),
     ("steps", "steps"),
     ("batch_size", "batch_size"),
@@ -73,16 +74,40 @@ TRAINING_OPTIONS = (
     ("eval_every", "eval_every"),
     ("trials_per_task", "trials_per_task"),
     ("keep_checkpoints", "keep_checkpoints"),
+    ("layout", "layout"),
+    ("loss_weighting", "loss_weighting"),
+    ("clipnorm", "clipnorm"),
 )
 
 
 def _add_training_arguments(parser):
     # Defaults are None here and filled in by _resolve_options, so that
     # --resume can tell a given flag from an omitted one.
+    from keras_lmrnn import protocols
+
+    parser.add_argument(
+        "--protocol", type=_argument_type(str, lambda v: v in protocols.PROTOCOLS, f"one of {protocols.names()}"),
+        help=f"training protocol, a bundle of the settings below and of alpha/init/linear_init for specs that "
+             f"leave them out: {', '.join(protocols.names())} (default {protocols.DEFAULT}; see keras_lmrnn.protocols)",
+    )
     parser.add_argument("--battery", help="yang20, modcog84 or modcog132 (default modcog84)")
     parser.add_argument("--steps", type=_positive_int, help="gradient steps (default 2000)")
-    parser.add_argument("--batch-size", type=_positive_int, help="default 64")
-    parser.add_argument("--seq-len", type=_positive_int, help="time steps per row (default 100)")
+    parser.add_argument("--batch-size", type=_positive_int, help="default: the protocol's (lmrnn-v1: 64)")
+    parser.add_argument("--seq-len", type=_positive_int, help="time steps per row (default: the protocol's; lmrnn-v1: 100)")
+    parser.add_argument(
+        "--layout", type=_argument_type(str, lambda v: v in ("stream", "continuous", "trials"),
+                                        "stream, continuous or trials"),
+        help="how rows are cut from the trials: stream (rows start on a fresh trial), continuous (rows continue "
+             "across batches, as neurogym's Dataset) or trials (default: the protocol's)",
+    )
+    parser.add_argument(
+        "--loss-weighting", type=_argument_type(str, lambda v: v in ("uniform", "yang"), "uniform or yang"),
+        help="uniform (plain cross-entropy on every step) or yang (Yang et al. 2019) (default: the protocol's)",
+    )
+    parser.add_argument(
+        "--clipnorm", type=_argument_type(float, lambda v: v >= 0 and math.isfinite(v), "a finite number >= 0"),
+        help="clip the global gradient norm at this value, 0 for none (default: the protocol's)",
+    )
     parser.add_argument("--seed", type=_nonnegative_int, help="data and weight seed (default 0)")
     parser.add_argument("--lr", type=_positive_float, help="Adam learning rate (default 1e-3)")
     parser.add_argument("--eval-every", type=_positive_int, help="steps between evaluations and checkpoints (default 500)")
@@ -194,7 +219,11 @@ def _resolve_options(args, recorded=None, where=None):
     """
     from keras_lmrnn import runner
 
-    defaults = runner.RunOptions().as_dict()
+    protocol = args.protocol or (recorded or {}).get("protocol") or runner.RunOptions.protocol
+    try:
+        defaults = runner.RunOptions(protocol=protocol).as_dict()
+    except ValueError as error:  # a damaged config.json on --resume
+        raise UsageError(str(error)) from None
     for dest, key in TRAINING_OPTIONS:
         default = defaults[key]
         given = getattr(args, dest)

@@ -6,7 +6,7 @@ Example:
 >>> model = models.build_model("lmrnn:n=16,d=1", input_size=33 + 20)
 >>> table = evaluation.evaluate(model, "yang20", trials_per_task=4)
 >>> sorted(table[0])
-['response_accuracy', 'task', 'trial_accuracy']
+['last_step_accuracy', 'response_accuracy', 'task', 'trial_accuracy']
 """
 
 import keras
@@ -64,12 +64,14 @@ class EvaluationData:
         return np.asarray(out)[: self.rows]
 
     def evaluate(self, model):
-        """Per-task response and trial accuracy; a list of dicts in task order."""
+        """Per-task response, trial and last-step accuracy (see
+        `keras_lmrnn.metrics`); a list of dicts in task order."""
         scores = self.scores(model)
         y, response, valid = (a[: self.rows] for a in (self.y, self.response, self.valid))
         per_response = metrics.response_accuracy(scores, y, response, per_trial=True)
         steps = response.sum(1)
         per_trial = metrics.trial_accuracy(scores, y, response, valid=valid, per_trial=True)
+        per_last = metrics.last_step_accuracy(scores, y, valid.sum(1) - 1, per_trial=True)
         table = []
         for k, name in enumerate(self.task_names):
             rows = self.task_index[: self.rows] == k
@@ -79,6 +81,7 @@ class EvaluationData:
                     # step-weighted, as response_accuracy over the task's trials
                     "response_accuracy": float((per_response[rows] * steps[rows]).sum() / steps[rows].sum()),
                     "trial_accuracy": float(per_trial[rows].mean()),
+                    "last_step_accuracy": float(per_last[rows].mean()),
                 }
             )
         return table

@@ -77,6 +77,38 @@ def trial_accuracy(scores, targets, response, valid=None, per_trial=False):
     return correct if per_trial else correct.mean()
 
 
+def last_step_accuracy(scores, targets, last, per_trial=False):
+    """Fraction of trials whose argmax at their last step equals the target.
+
+    The "performance" of neurogym's examples (and, most likely, of the
+    paper): only the decision at the end of each trial counts.
+
+    Args:
+        scores, targets: as `response_accuracy`.
+        last: (trials,) index of each trial's last step (trials padded to a
+            common length end earlier than the array).
+        per_trial: return one bool per trial.
+
+    Example:
+
+    >>> y = np.array([[0, 3, 3, 0], [0, 0, 0, 0]])
+    >>> scores = np.eye(17)[[[0, 0, 3, 9], [0, 5, 0, 0]]]
+    >>> float(last_step_accuracy(scores, y, last=[2, 2]))
+    1.0
+    """
+    choice = np.asarray(scores).argmax(axis=-1)
+    targets = np.asarray(targets)
+    last = np.asarray(last, dtype=int)
+    if last.shape != (targets.shape[0],) or (last < 0).any() or (last >= targets.shape[1]).any():
+        raise ValueError(
+            f"Invalid value for argument `last`: expected one step index in [0, {targets.shape[1]}) per "
+            f"trial ({targets.shape[0]} trials). Received: last={last!r}"
+        )
+    rows = np.arange(targets.shape[0])
+    correct = choice[rows, last] == targets[rows, last]
+    return correct if per_trial else correct.mean()
+
+
 @saving.register_keras_serializable(package="keras_lmrnn")
 class ResponseAccuracy(metrics.Metric):
     """Keras metric: accuracy on the steps where the target is a direction.

@@ -12,9 +12,12 @@ also be named by a spec string, as the command line does:
     l1:n=400,l1=1e-4           dense RNN with an L1 penalty on W
 
 Optional keys for all: seed, alpha, noise (recurrent noise std), init (the
-recurrent initialisation: indegree, the default, or uniform; see
-`_recurrent_initializer`); for lmrnn and random: sheet=ROWSxCOLS,
-periodic=0|1; for random: mask_seed.
+recurrent initialisation: indegree, the default, uniform or identity; see
+`_recurrent_initializer`), linear_init (keras, the default, or torch: the
+input, bias and readout initialisation; see `_linear_initializers`); for
+lmrnn and random: sheet=ROWSxCOLS, periodic=0|1; for random: mask_seed.
+A training protocol (`keras_lmrnn.protocols`) fills in alpha, init and
+linear_init where a spec leaves them out.
 
 Example:
 
@@ -37,7 +40,9 @@ NUM_CLASSES = 17
 KINDS = ("lmrnn", "random", "autapse", "dense", "dense-matched", "l1")
 
 
-INITS = ("indegree", "uniform")
+INITS = ("indegree", "uniform", "identity")
+LINEAR_INITS = ("keras", "torch")
+IDENTITY_GAIN = 0.5  # neurogym's CTRNN template: W starts at 0.5 * I
 
 
 def _recurrent_initializer(init, n):
@@ -47,23 +52,89 @@ def _recurrent_initializer(init, n):
     W has the same variance whatever the mask). "uniform": U(-1/sqrt(n),
     1/sqrt(n)) for every entry, then masked, as PyTorch's `nn.RNN` default
     followed by a mask; the rows of a sparse W then have k/n of a dense row's
-    variance (k = in-degree).
+    variance (k = in-degree). "identity": 0.5 * I, as the CTRNN of
+    neurogym's examples; the diagonal lies inside every locality mask, so
+    dense and LM-RNNs start with the same W.
     """
     if init not in INITS:
         raise ValueError(f"Invalid value for argument `init`: expected one of {INITS}. Received: init={init!r}")
     if init == "indegree":
         return None
+    if init == "identity":
+        return keras.initializers.Identity(gain=IDENTITY_GAIN)
     return keras.initializers.RandomUniform(-1 / math.sqrt(n), 1 / math.sqrt(n))
 
 
-def _model(input_size, name, seed=None, init="indegree", **layer_kwargs):
+def _linear_initializers(linear_init, input_size, n, seed):
+    """Initializers of the input kernel, the bias and the readout.
+
+    "keras" (default): Glorot-uniform input kernel and readout, zero biases.
+    "torch": as the `nn.Linear` layers of a PyTorch model (input -> hidden,
+    hidden -> hidden, hidden -> output): each weight U(-1/sqrt(fan_in),
+    1/sqrt(fan_in)); the recurrent bias is the sum of the input and recurrent
+    Linear layers' biases (one U(+-1/sqrt(inputs)) plus one U(+-1/sqrt(n)));
+    the readout bias U(-1/sqrt(n), 1/sqrt(n)).
+    """
+    if linear_init not in LINEAR_INITS:
+        raise ValueError(
+            f"Invalid value for argument `linear_init`: expected one of {LINEAR_INITS}. "
+            f"Received: linear_init={linear_init!r}"
+        )
+
+    def seeded(offset):
+        return None if seed is None else seed + offset
+
+    if linear_init == "keras":
+        return {"kernel_initializer": "glorot_uniform", "bias_initializer": "zeros"}, {
+            "kernel_initializer": keras.initializers.GlorotUniform(seed=seeded(3)), "bias_initializer": "zeros"}
+    a, b = 1 / math.sqrt(input_size), 1 / math.sqrt(n)
+    cell = {
+        "kernel_initializer": keras.initializers.RandomUniform(-a, a),  # the cell seeds it
+        "bias_initializer": SumOfUniforms((a, b), seed=seeded(4)),
+    }
+    readout = {
+        "kernel_initializer": keras.initializers.RandomUniform(-b, b, seed=seeded(3)),
+        "bias_initializer": keras.initializers.RandomUniform(-b, b, seed=seeded(5)),
+    }
+    return cell, readout
+
+
+@keras.saving.register_keras_serializable(package="keras_lmrnn")
+class SumOfUniforms(keras.initializers.Initializer):
+    """The sum of independent U(-l, l) draws, one per limit in `limits`.
+
+    The bias of PyTorch's `h = f(W_in x + b_in + W h + b_h)` written with
+    one bias: `SumOfUniforms((1/sqrt(inputs), 1/sqrt(n)))`.
+
+    >>> SumOfUniforms((0.1, 0.2), seed=0)((3,)).shape
+    (3,)
+    """
+
+    def __init__(self, limits, seed=None):
+        self.limits = [float(v) for v in limits]
+        self.seed = seed
+
+    def __call__(self, shape, dtype=None):
+        total = 0.0
+        for i, limit in enumerate(self.limits):
+            seed = None if self.seed is None else self.seed + 10 * i
+            total = total + keras.random.uniform(shape, -limit, limit, dtype=dtype, seed=seed)
+        return total
+
+    def get_config(self):
+        return {"limits": self.limits, "seed": self.seed}
+
+
+def _model(input_size, name, seed=None, init="indegree", linear_init="keras", **layer_kwargs):
     layer_kwargs["recurrent_initializer"] = _recurrent_initializer(init, layer_kwargs["n"])
+    cell_init, readout_init = _linear_initializers(linear_init, input_size, layer_kwargs["n"], seed)
     if init != "indegree":
         name = f"{name}_init_{init}"
+    if linear_init != "keras":
+        name = f"{name}_linear_{linear_init}"
     inputs = keras.Input((None, input_size), name="task_inputs")
-    hidden = LMRNN(return_sequences=True, name="rnn", seed=seed, **layer_kwargs)(inputs)
-    readout_init = keras.initializers.GlorotUniform(seed=None if seed is None else seed + 3)
-    logits = keras.layers.Dense(NUM_CLASSES, kernel_initializer=readout_init, name="readout")(hidden)
+    hidden = LMRNN(return_sequences=True, name="rnn", seed=seed, **cell_init, **layer_kwargs)(inputs)
+    logits = keras.layers.Dense(NUM_CLASSES, name="readout", **readout_init)(hidden)
     return keras.Model(inputs, logits, name=name)
 
 
@@ -128,7 +199,7 @@ BUILDERS = {
     "dense-matched": (build_dense_matched, ("n", "d")),
     "l1": (build_l1, ("n", "l1")),
 }
-OPTIONAL = {"seed", "alpha", "noise", "sheet", "periodic", "mask_seed", "init"}
+OPTIONAL = {"seed", "alpha", "noise", "sheet", "periodic", "mask_seed", "init", "linear_init"}
 
 
 def parse_spec(spec):
@@ -170,8 +241,8 @@ def _parse_value(key, text):
         return (int(rows), int(cols))
     if key in ("n", "seed", "mask_seed"):
         return int(text)
-    if key == "init":
-        if text not in INITS:
+    if key in ("init", "linear_init"):
+        if text not in (INITS if key == "init" else LINEAR_INITS):
             raise ValueError(text)
         return text
     if key == "periodic":

@@ -30,7 +30,7 @@ from keras_lmrnn import runs
 from keras_lmrnn.validation import check_int, check_number
 
 EVALUATION_SEED = 0
-TABLE_COLUMNS = ["task", "response_accuracy", "trial_accuracy"]
+TABLE_COLUMNS = ["task", "response_accuracy", "trial_accuracy", "last_step_accuracy"]
 
 
 class RunConfigError(ValueError):
@@ -41,22 +41,48 @@ class RunConfigError(ValueError):
 class RunOptions:
     """The training options of a run (everything but the model spec).
 
-    Each is recorded in the run's `config.json` under the same name.
+    Each is recorded in the run's `config.json` under the same name. The
+    options a protocol sets (`batch_size`, `seq_len`, `layout`,
+    `loss_weighting`, `clipnorm`; see `keras_lmrnn.protocols`) default to
+    None, meaning "the protocol's value"; a value given explicitly wins.
+
+    Example:
+
+    >>> RunOptions(protocol="neurogym", steps=3000).batch_size
+    4
+    >>> RunOptions(protocol="neurogym", batch_size=16).batch_size
+    16
     """
 
     battery: str = "modcog84"
     steps: int = 2000
-    batch_size: int = 64
-    seq_len: int = 100
+    batch_size: int = None
+    seq_len: int = None
     seed: int = 0
     learning_rate: float = 1e-3
     eval_every: int = 500
     trials_per_task: int = 64
     keep_checkpoints: int = 0  # keep the weights every this many steps (0: none)
+    protocol: str = "lmrnn-v1"
+    layout: str = None  # "stream", "continuous" or "trials" (see TaskDataset)
+    loss_weighting: str = None  # "uniform" or "yang"
+    clipnorm: float = None  # global gradient norm limit; 0: none
 
     def __post_init__(self):
+        from keras_lmrnn import protocols
         from keras_lmrnn.tasks.catalogue import BATTERIES
+        from keras_lmrnn.tasks.dataset import LAYOUTS
 
+        for key, value in protocols.get(self.protocol).training.items():
+            if getattr(self, key) is None:
+                object.__setattr__(self, key, value)
+        if self.layout not in LAYOUTS:
+            raise ValueError(f"Invalid value for argument `layout`: expected one of {list(LAYOUTS)}. "
+                             f"Received: layout={self.layout!r}")
+        if self.loss_weighting not in ("uniform", "yang"):
+            raise ValueError("Invalid value for argument `loss_weighting`: expected 'uniform' or 'yang'. "
+                             f"Received: loss_weighting={self.loss_weighting!r}")
+        object.__setattr__(self, "clipnorm", float(check_number("clipnorm", self.clipnorm, 0)))
         if self.battery not in BATTERIES:
             raise ValueError(
                 f"Invalid value for argument `battery`: expected one of {list(BATTERIES)}. "
@@ -75,8 +101,15 @@ class RunOptions:
 
     @classmethod
     def from_config(cls, config):
-        """The options recorded in a run's config dict."""
+        """The options recorded in a run's config dict (a run from before
+        protocols existed was trained under lmrnn-v1)."""
         return cls(**{f.name: config[f.name] for f in dataclasses.fields(cls) if f.name in config})
+
+    def model_spec(self, spec):
+        """`spec` with this protocol's model settings where it gives none."""
+        from keras_lmrnn import protocols
+
+        return protocols.resolve_spec(spec, self.protocol)
 
     def as_dict(self):
         return dataclasses.asdict(self)
@@ -199,7 +232,7 @@ def check_record(recorded, spec, options, out):
         )
     if not isinstance(recorded.get("model"), str) or not same_spec(recorded["model"], spec):
         raise RunConfigError(f"model {spec} does not match the run in {out}, recorded with model={recorded.get('model')}")
-    defaults = RunOptions().as_dict()  # for keys older runs did not record
+    defaults = RunOptions().as_dict()  # for keys older runs did not record (they ran under lmrnn-v1)
     for key, value in options.as_dict().items():
         if key != "steps" and recorded.get(key, defaults[key]) != value:
             raise RunConfigError(
@@ -208,10 +241,11 @@ def check_record(recorded, spec, options, out):
 
 
 def build(spec, options, size):
-    """The model of `spec`, seeded with the run's seed unless the spec has one."""
+    """The model of `spec` under the run's protocol, seeded with the run's
+    seed unless the spec has one."""
     from keras_lmrnn import models
 
-    kind, kwargs = models.parse_spec(spec)
+    kind, kwargs = models.parse_spec(options.model_spec(spec))
     kwargs.setdefault("seed", options.seed)
     return models.BUILDERS[kind][0](size, **kwargs)
 
@@ -257,11 +291,17 @@ def _run_in(out, spec, options, resume, command, verbose, on_checkpoint):
     from keras_lmrnn import models, tasks, training
     from keras_lmrnn.evaluation import EvaluationData, mean_performance
 
+    from keras_lmrnn import protocols
+
     data = tasks.TaskDataset(
         options.battery, batch_size=options.batch_size, seq_len=options.seq_len,
-        num_batches=options.steps, seed=options.seed,
+        num_batches=options.steps, seed=options.seed, layout=options.layout, loss_weighting=options.loss_weighting,
     )
-    config = {"command": command, "model": spec, **options.as_dict(), "evaluation_seed": EVALUATION_SEED, **environment()}
+    config = {
+        "command": command, "model": spec, **options.as_dict(), "resolved_model": options.model_spec(spec),
+        "protocol_overrides": protocols.overrides(options.protocol, spec, options),
+        "evaluation_seed": EVALUATION_SEED, **environment(),
+    }
     model = None
     if resume:
         recorded = read_config(out)
@@ -291,7 +331,7 @@ def _run_in(out, spec, options, resume, command, verbose, on_checkpoint):
     result = training.train(
         model, data, options.steps, out, eval_data=eval_data, eval_every=options.eval_every,
         learning_rate=options.learning_rate, resume=resume, verbose=verbose, on_checkpoint=on_checkpoint,
-        keep_checkpoints=options.keep_checkpoints,
+        keep_checkpoints=options.keep_checkpoints, clipnorm=options.clipnorm,
     )
     table = eval_data.evaluate(result["model"])
     write_table(out / "final_table.csv", table)
@@ -300,6 +340,8 @@ def _run_in(out, spec, options, resume, command, verbose, on_checkpoint):
         **models.count_weights(result["model"]),
         "response_accuracy": mean_performance(table),
         "trial_accuracy": mean_performance(table, "trial_accuracy"),
+        "last_step_accuracy": mean_performance(table, "last_step_accuracy"),
+        "protocol": options.protocol,
         "wall_s": int(round(time.perf_counter() - started)),
     }
     runs.atomic_write_text(out / "summary.json", json.dumps(summary, indent=2))

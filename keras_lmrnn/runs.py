@@ -47,7 +47,11 @@ FILES = {
         "final_table.csv", "summary.json",
     },
     "comparison": {"comparison.csv", "comparison.txt", "curves.png"},
-    "sweep": {"sweep.json", "report.csv", "curves.csv", "report.md", "curves.png", "performance_vs_d.png"},
+    "sweep": {
+        "sweep.json", "report.csv", "curves.csv", "report.md", "curves.png", "performance_vs_d.png",
+        "curves_trial_accuracy.png", "performance_vs_d_trial_accuracy.png",
+        "curves_last_step_accuracy.png", "performance_vs_d_last_step_accuracy.png",
+    },
     "analysis": {
         "analysis.npz", "clusters.json", "feature_map_agglomerative.png", "feature_map_kmeans.png",
         "silhouette.png", "lesions.png", "ftv.png", "clusters_over_training.png",

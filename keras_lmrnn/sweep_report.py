@@ -22,23 +22,17 @@ import pathlib
 
 import numpy as np
 
-from keras_lmrnn import runs
+from keras_lmrnn import runs, training
 from keras_lmrnn.sweeps import read_sweep, run_name, status
 
-METRICS = ("response_accuracy", "trial_accuracy")
+METRICS = training.CURVE_FIELDS[2:]  # response, trial and last-step accuracy
 
 
 def read_curves(run):
     """{metric: {step: mean over tasks}} from a run folder's curve.csv."""
-    by_step = {metric: {} for metric in METRICS}
-    path = pathlib.Path(run) / "curve.csv"
-    if not path.exists():
+    if not (pathlib.Path(run) / "curve.csv").exists():
         return {metric: {} for metric in METRICS}
-    with open(path, newline="") as f:
-        for row in csv.DictReader(f):
-            for metric in METRICS:
-                by_step[metric].setdefault(int(row["step"]), []).append(float(row[metric]))
-    return {metric: {s: float(np.mean(v)) for s, v in sorted(steps.items())} for metric, steps in by_step.items()}
+    return training.read_curve_metrics(run)
 
 
 def collect(folder):
@@ -229,7 +223,9 @@ def read_curves_csv(path):
 
 def write_report(folder, at=None):
     """Writes report.csv, curves.csv, report.md, curves.png and
-    performance_vs_d.png into the sweep folder; returns the Markdown text."""
+    performance_vs_d.png (response accuracy; the same figures suffixed with
+    _trial_accuracy and _last_step_accuracy for the other metrics) into the
+    sweep folder; returns the Markdown text."""
     import matplotlib.pyplot as plt
 
     folder = pathlib.Path(folder)
@@ -248,10 +244,16 @@ def write_report(folder, at=None):
         + markdown_table(rows, at)
         + "\nTrial accuracy (Yang et al. 2019):\n\n"
         + markdown_table(rows, at, "trial_accuracy")
+        + "\nLast-step accuracy (the decision at each trial's last step, as neurogym's examples score):\n\n"
+        + markdown_table(rows, at, "last_step_accuracy")
     )
     runs.atomic_write_text(folder / "report.md", text)
-    for name, fig in (("curves.png", plot_curves(folder)), ("performance_vs_d.png", plot_against_d(folder, at[-1]))):
-        runs.atomic_write(folder / name, lambda temp, fig=fig: fig.savefig(temp, dpi=100, format="png"))
-        plt.close(fig)
+    for metric in METRICS:  # response accuracy: curves.png, performance_vs_d.png; others suffixed
+        suffix = "" if metric == "response_accuracy" else f"_{metric}"
+        figures = ((f"curves{suffix}.png", plot_curves(folder, metric)),
+                   (f"performance_vs_d{suffix}.png", plot_against_d(folder, at[-1], metric)))
+        for name, fig in figures:
+            runs.atomic_write(folder / name, lambda temp, fig=fig: fig.savefig(temp, dpi=100, format="png"))
+            plt.close(fig)
     return text
 

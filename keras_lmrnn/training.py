@@ -15,7 +15,7 @@ Files written to the output folder:
 
     checkpoint.keras    model + optimizer state (and so the step) at the last checkpoint
     state.json          {"step": ...}: a readable record of that checkpoint
-    curve.csv           step, task, response_accuracy, trial_accuracy
+    curve.csv           step, task, response_accuracy, trial_accuracy, last_step_accuracy
     curve.png           mean performance over tasks against steps
     checkpoints/        with keep_checkpoints: step_NNNNNN.weights.h5 (weights only)
 
@@ -39,7 +39,8 @@ from keras_lmrnn import runs
 from keras_lmrnn.evaluation import mean_performance
 from keras_lmrnn.validation import check_int, check_number
 
-CURVE_FIELDS = ("step", "task", "response_accuracy", "trial_accuracy")
+CURVE_FIELDS = ("step", "task", "response_accuracy", "trial_accuracy", "last_step_accuracy")
+OPTIMIZERS = ("adam", "sgd")
 KEPT_FOLDER = "checkpoints"
 
 
@@ -57,10 +58,26 @@ class DatasetSlice(keras.utils.PyDataset):
         return self.dataset[self.start + index]
 
 
-def compile_for_tasks(model, learning_rate=1e-3):
-    """Adam and per-step sparse cross-entropy weighted by the sample weights."""
+def make_optimizer(learning_rate=1e-3, clipnorm=0.0, optimizer="adam"):
+    """Adam (or plain SGD), optionally clipping the global gradient norm.
+
+    `clipnorm` > 0 rescales the gradient of all weights together so that its
+    norm is at most `clipnorm` (as PyTorch's `clip_grad_norm_`); 0: no clipping.
+    """
+    check_number("learning_rate", learning_rate, 0, open_below=True)
+    check_number("clipnorm", clipnorm, 0)
+    if optimizer not in OPTIMIZERS:
+        raise ValueError(f"Invalid value for argument `optimizer`: expected one of {OPTIMIZERS}. "
+                         f"Received: optimizer={optimizer!r}")
+    kind = keras.optimizers.Adam if optimizer == "adam" else keras.optimizers.SGD
+    return kind(learning_rate, global_clipnorm=clipnorm or None)
+
+
+def compile_for_tasks(model, learning_rate=1e-3, clipnorm=0.0, optimizer="adam"):
+    """Per-step sparse cross-entropy weighted by the sample weights, with the
+    optimizer of `make_optimizer` (default: Adam, no clipping)."""
     model.compile(
-        optimizer=keras.optimizers.Adam(learning_rate),
+        optimizer=make_optimizer(learning_rate, clipnorm, optimizer),
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
         weighted_metrics=[],
     )
@@ -181,6 +198,8 @@ def train(
     verbose=1,
     on_checkpoint=None,
     keep_checkpoints=0,
+    clipnorm=0.0,
+    optimizer="adam",
 ):
     """Trains `model` for `steps` gradient steps on `dataset`.
 
@@ -197,6 +216,8 @@ def train(
             (and at step 0 and at the end); None: no curve.
         eval_every: steps between evaluations and checkpoints.
         learning_rate: Adam's learning rate (default 1e-3, the paper's).
+        clipnorm, optimizer: see `make_optimizer` (default: Adam, no
+            clipping); a resumed run keeps its checkpoint's optimizer.
         resume: continue from the checkpoint in `out_dir` (from step 0 with
             `model` if no checkpoint was written yet).
         overwrite: replace the run in `out_dir` (only a folder keras-lmrnn
@@ -227,7 +248,8 @@ def train(
             f"Invalid value for argument `keep_checkpoints`: expected a multiple of eval_every={eval_every}. "
             f"Received: keep_checkpoints={keep_checkpoints}"
         )
-    learning_rate = check_number("learning_rate", learning_rate, 0, open_below=True)
+    make_optimizer(learning_rate, clipnorm, optimizer)  # validates all three
+    compile_args = {"learning_rate": learning_rate, "clipnorm": clipnorm, "optimizer": optimizer}
     if steps > len(dataset):
         raise ValueError(
             f"Invalid value for argument `steps`: the dataset has {len(dataset)} "
@@ -236,7 +258,7 @@ def train(
     out = pathlib.Path(out_dir)
     with runs.open_folder(out, "run", overwrite=overwrite, resume=resume):
         return _train_in(
-            model, dataset, steps, out, eval_data, eval_every, learning_rate, resume, verbose, on_checkpoint,
+            model, dataset, steps, out, eval_data, eval_every, compile_args, resume, verbose, on_checkpoint,
             keep_checkpoints,
         )
 
@@ -258,7 +280,7 @@ def _keep(model, out, step, every):
         atomic_write(kept_checkpoint(out, step), model.save_weights)
 
 
-def _train_in(model, dataset, steps, out, eval_data, eval_every, learning_rate, resume, verbose, on_checkpoint,
+def _train_in(model, dataset, steps, out, eval_data, eval_every, compile_args, resume, verbose, on_checkpoint,
               keep_checkpoints=0):
     checkpoint = load_checkpoint(out) if resume else None
     if not resume and (out / "checkpoint.keras").exists():
@@ -275,7 +297,7 @@ def _train_in(model, dataset, steps, out, eval_data, eval_every, learning_rate, 
         if model is None:
             raise CheckpointError(f"cannot resume: {out} holds no checkpoint yet; pass a model to start it")
         start = 0
-        compile_for_tasks(model, learning_rate)
+        compile_for_tasks(model, **compile_args)
         _write_curve_header(out)
     width = model.input_shape[-1]
     if width != dataset.input_size:
@@ -328,11 +350,19 @@ def read_curve(run):
     >>> dict(read_curve("runs/main/0_lmrnn_n=400_d=2"))[2000]  # doctest: +SKIP
     0.409
     """
-    by_step = {}
+    return sorted(read_curve_metrics(run)["response_accuracy"].items())
+
+
+def read_curve_metrics(run):
+    """{metric: {step: mean over tasks}} for every metric of `run/curve.csv`
+    (a metric an older run did not record is left out of its steps)."""
+    by_step = {metric: {} for metric in CURVE_FIELDS[2:]}
     with open(pathlib.Path(run) / "curve.csv", newline="") as f:
         for row in csv.DictReader(f):
-            by_step.setdefault(int(row["step"]), []).append(float(row["response_accuracy"]))
-    return [(s, float(np.mean(v))) for s, v in sorted(by_step.items())]
+            for metric, steps in by_step.items():
+                if row.get(metric) not in (None, ""):
+                    steps.setdefault(int(row["step"]), []).append(float(row[metric]))
+    return {metric: {s: float(np.mean(v)) for s, v in sorted(steps.items())} for metric, steps in by_step.items()}
 
 
 def _read_curve(out):
@@ -357,7 +387,8 @@ def _evaluate(model, eval_data, step, out):
     with open(path, newline="") as f:
         kept = [r for r in csv.reader(f)][1:]
     kept = [r for r in kept if int(r[0]) < step]
-    rows = kept + [[step, r["task"], r["response_accuracy"], r["trial_accuracy"]] for r in table]
+    kept = [r + [""] * (len(CURVE_FIELDS) - len(r)) for r in kept]  # rows of older runs: no last-step column
+    rows = kept + [[step, *(r[f] for f in CURVE_FIELDS[1:])] for r in table]
 
     def write(temp):
         with open(temp, "w", newline="") as f:

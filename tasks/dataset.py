@@ -22,8 +22,8 @@ from keras.utils import PyDataset
 from keras_lmrnn.tasks import catalogue
 from keras_lmrnn.validation import check_int
 
-LAYOUTS = ("stream", "trials")
-WEIGHTINGS = (None, "yang")
+LAYOUTS = ("stream", "continuous", "trials")
+WEIGHTINGS = (None, "uniform", "yang")  # None means "uniform"
 YANG_GRACE_MS = 100
 YANG_RESPONSE_WEIGHT = 5.0
 
@@ -113,6 +113,13 @@ class TrialMaker:
         trial = self.trial(k, rng)
         return self.place(trial, k, x, y, w, row, start, rule, weights), trial[2]
 
+    def trial_weights(self, trial):
+        """The loss weights of a whole drawn trial, a float32 (steps,) array."""
+        _, gt, info = trial
+        w = np.zeros((1, len(gt)), np.float32)
+        _write_weights(w, 0, 0, len(gt), info["response"], self.dt, self.weighting)
+        return w[0]
+
     def place(self, trial, k, x, y, w, row, start, rule=True, weights=True):
         """Writes a drawn trial of task `k` at x[row, start:]; returns its
         number of steps written (cut at the row's end).
@@ -149,13 +156,18 @@ class TaskDataset(PyDataset):
         batch_size: rows per batch (>= 1).
         seq_len: time steps per row (>= 1).
         num_batches: number of batches (the dataset's length).
-        layout: "stream" (default, the paper's setting: each row is a
-            continuous run of independently drawn trials of randomly chosen
-            tasks, cut at seq_len; every step counts) or "trials" (one trial
-            of a random task per row, starting at step 0 and padded with
-            weight 0; a trial longer than seq_len raises).
+        layout: "stream" (default: each row is a run of independently
+            drawn trials of randomly chosen tasks, starting on a fresh trial
+            and cut at seq_len; every step counts), "continuous" (as
+            neurogym's `Dataset` cuts a `ScheduleEnvs` stream: row r of
+            batch i continues row r of batch i-1, so trials run across batch
+            boundaries; trial j of row r is a pure function of (seed, r, j))
+            or "trials" (one trial of a random task per row, starting at
+            step 0 and padded with weight 0; a trial longer than seq_len
+            raises).
         seed: integer seed.
-        loss_weighting: None (default: weight 1 on every step) or "yang"
+        loss_weighting: "uniform" or None (default: weight 1 on every
+            step, i.e. plain cross-entropy) or "yang"
             (as Yang et al. 2019: weight 1 before the response period, 0 for
             its first 100 ms, 5 for the rest of it).
         workers, use_multiprocessing, max_queue_size: as
@@ -210,6 +222,20 @@ class TaskDataset(PyDataset):
         self.loss_weighting = loss_weighting
         self.maker = TrialMaker(self.task_names, loss_weighting, **task_overrides)
         self.input_size = self.maker.input_size
+        # continuous layout: per row, the lengths of its trials drawn so far
+        # and, per batch index reached, where each row stands (trial, offset)
+        self._lengths = [[] for _ in range(self.batch_size)]
+        self._starts = {0: [(0, 0)] * self.batch_size}
+        self._lock = threading.Lock()
+
+    def __getstate__(self):  # for multiprocessing workers: no lock
+        state = dict(self.__dict__)
+        del state["_lock"]
+        return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self._lock = threading.Lock()
 
     @property
     def num_batches(self):
@@ -231,6 +257,8 @@ class TaskDataset(PyDataset):
             raise IndexError(
                 f"batch index {index} out of range for {self.num_batches_} batches"
             )
+        if self.layout == "continuous":
+            return self._continuous_batch(index)
         rng = np.random.default_rng([self.seed, index])
         shape = (self.batch_size, self.seq_len)
         x = np.zeros(shape + (self.input_size,), dtype=np.float32)
@@ -249,7 +277,7 @@ class TaskDataset(PyDataset):
             return x, y, w, rows
         # Stream: rows are filled trial after trial; the rule input (and
         # uniform weights) are then set for the whole batch at once.
-        weighted = self.loss_weighting is not None
+        weighted = self.loss_weighting == "yang"
         if not weighted:
             w[:] = 1.0
         segment_tasks, segment_steps = [], []
@@ -266,6 +294,67 @@ class TaskDataset(PyDataset):
         columns = self.maker.ob_size + np.asarray(self.maker.rule_index)[segment_tasks]
         flat = x.reshape(-1, x.shape[-1])
         flat[np.arange(len(flat)), np.repeat(columns, segment_steps)] = 1.0
+        return x, y, w, rows
+
+    # -- the continuous layout ---------------------------------------------
+
+    def stream_trial(self, row, j):
+        """Trial `j` of row `row`'s endless stream: (task index, trial)."""
+        rng = np.random.default_rng([self.seed, 1, row, j])
+        k = int(rng.integers(len(self.task_names)))
+        return k, self.maker.trial(k, rng)
+
+    def _trial_length(self, row, j):
+        lengths = self._lengths[row]
+        while len(lengths) <= j:
+            lengths.append(len(self.stream_trial(row, len(lengths))[1][1]))
+        return lengths[j]
+
+    def _advance(self, row, j, offset, steps):
+        """Where row `row` stands `steps` steps after (trial j, offset)."""
+        while steps > 0:
+            left = self._trial_length(row, j) - offset
+            if steps < left:
+                return j, offset + steps
+            steps -= left
+            j, offset = j + 1, 0
+        return j, offset
+
+    def _row_starts(self, index):
+        """(trial, offset) of each row at the first step of batch `index`.
+
+        Found by walking the streams from the nearest batch already walked
+        to; the result depends only on (seed, index), whatever was asked before.
+        """
+        with self._lock:
+            known = max(i for i in self._starts if i <= index)
+            starts = self._starts[known]
+            for i in range(known, index):
+                starts = [self._advance(r, j, o, self.seq_len) for r, (j, o) in enumerate(starts)]
+                self._starts[i + 1] = starts
+            return starts
+
+    def _continuous_batch(self, index):
+        shape = (self.batch_size, self.seq_len)
+        x = np.zeros(shape + (self.input_size,), dtype=np.float32)
+        y = np.zeros(shape, dtype=np.int32)
+        w = np.zeros(shape, dtype=np.float32)
+        rows = np.zeros(self.batch_size, dtype=np.int64)
+        maker = self.maker
+        for row, (j, offset) in enumerate(self._row_starts(index)):
+            start = 0
+            while start < self.seq_len:
+                k, trial = self.stream_trial(row, j)
+                ob, gt, _ = trial
+                n = min(len(gt) - offset, self.seq_len - start)
+                stop = start + n
+                x[row, start:stop, : maker.ob_size] = ob[offset : offset + n]
+                x[row, start:stop, maker.ob_size + maker.rule_index[k]] = 1.0
+                y[row, start:stop] = gt[offset : offset + n]
+                w[row, start:stop] = maker.trial_weights(trial)[offset : offset + n]
+                if start == 0:
+                    rows[row] = k
+                start, j, offset = stop, j + 1, 0
         return x, y, w, rows
 
 

@@ -15,7 +15,7 @@ import pytest
 
 import keras
 
-from keras_lmrnn import zoo
+from keras_lmrnn import models, zoo
 from keras_lmrnn.evaluation import EvaluationData, mean_performance
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
@@ -156,6 +156,19 @@ def test_an_optional_file_the_manifest_does_not_record_is_refused(tmp_path):
     (folder / "feature_map.png").unlink()
     zoo.load(folder)
     assert zoo.manifest(folder) == manifest
+
+
+@pytest.mark.parametrize("name", PRESETS)
+def test_every_preset_records_and_states_its_protocol(name):
+    from keras_lmrnn import protocols
+
+    meta = zoo.metadata(name)
+    record = meta["protocol"]
+    assert record["name"] in protocols.PROTOCOLS
+    assert record["settings"]["batch_size"] == meta["batch_size"] and record["settings"]["seq_len"] == meta["seq_len"]
+    model = zoo.load(name)
+    assert models.recurrent_layer(model).cell.alpha == record["settings"]["alpha"]
+    assert make_preset().protocol_text(meta) in (zoo.preset_path(name) / "README.md").read_text()
 
 
 @pytest.mark.parametrize("name", PRESETS)
@@ -375,6 +388,10 @@ def test_make_preset_writes_a_verified_preset_with_a_portable_command(tmp_path, 
     card = (folder / "README.md").read_text()
     assert f"\n    {command}\n" in card
     assert absolute_paths(card) == [] and absolute_paths((folder / "metadata.json").read_text()) == []
+    assert meta["protocol"] == {"name": "lmrnn-v1", "overrides": {"batch_size": 4, "seq_len": 30}, "settings": {
+        "alpha": 0.2, "init": "indegree", "linear_init": "keras", "batch_size": 4, "seq_len": 30, "layout": "stream",
+        "loss_weighting": "uniform", "clipnorm": 0.0}}
+    assert "Training protocol `lmrnn-v1`" in card and "departs from it in: batch_size 4, seq_len 30." in card
 
 
 @pytest.mark.skipif(not PRESETS, reason="no presets")

@@ -44,6 +44,23 @@ FIGURE = {
 L1_THRESHOLD = 1e-3
 
 
+def protocol_record(config):
+    """The training protocol of a run's config: name, resolved settings and
+    overrides (a run from before protocols existed used lmrnn-v1)."""
+    from keras_lmrnn import protocols, runner
+
+    return protocols.describe(config["model"], runner.RunOptions.from_config(config))
+
+
+def protocol_text(meta):
+    """The card's sentence on the training protocol of a preset's metadata."""
+    record = meta["protocol"]
+    settings = ", ".join(f"{k} {v}" for k, v in record["settings"].items())
+    departs = ", ".join(f"{k} {v}" for k, v in record["overrides"].items()) or "nothing"
+    return (f"Training protocol `{record['name']}` (see the README's \"Training protocols\"): {settings}; "
+            f"this preset departs from it in: {departs}.")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("run")
@@ -109,6 +126,7 @@ def main():
             "seq_len": config["seq_len"],
             "seed": config["seed"],
             "learning_rate": config["learning_rate"],
+            "protocol": protocol_record(config),
             "trained_on": config["date"],
             "wall_time_s": summary["wall_s"],
             "hardware": config["machine"],
@@ -212,7 +230,7 @@ def card(meta, table):
     return f"""# {meta['name']}
 
 {meta['description']}: `{meta['model']}` ({architecture(meta)}), a leaky
-RNN (alpha 0.2, relu) with a linear readout to 17 classes, trained on the `{meta['battery']}` battery.
+RNN (alpha {meta['protocol']['settings']['alpha']:g}, relu) with a linear readout to 17 classes, trained on the `{meta['battery']}` battery.
 It corresponds to the paper's {meta['paper_figure']}; one seed.
 
 ## Training
@@ -222,6 +240,8 @@ It corresponds to the paper's {meta['paper_figure']}; one seed.
 Code revision {meta['code_revision']}, Keras {meta['keras']} on {meta['backend']}, {meta['hardware']};
 {meta['steps']} Adam steps (lr {meta['learning_rate']}) of {meta['batch_size']} x {meta['seq_len']}-step rows, seed
 {meta["seed"]}; wall time {meta["wall_time_s"]} s.
+
+{protocol_text(meta)}
 
 Weights: {counts['total']} trainable, {counts['nonzero']} non-zero, {counts['recurrent_nonzero']} non-zero recurrent.{above_threshold(meta)}
 {meta.get('note', '')}

@@ -17,9 +17,9 @@ README = pathlib.Path(__file__).resolve().parent.parent / "README.md"
 
 def table():
     rows = [
-        "| preset | battery | N | d | weights | non-zero | non-zero recurrent | response acc. | trial acc. "
+        "| preset | battery | protocol | N | d | weights | non-zero | non-zero recurrent | response acc. | trial acc. "
         "| k (clusters) |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for name in zoo.list_presets():
         meta = zoo.metadata(name)
@@ -29,7 +29,7 @@ def table():
         mark = f" (abs w > {counts['threshold']:g})" if "threshold" in counts else ""
         d = "-" if meta["d"] is None else meta["d"]
         rows.append(
-            f"| [{name}](zoo/presets/{name}/README.md) | {meta['battery']} | {meta['n']} | {d} | "
+            f"| [{name}](zoo/presets/{name}/README.md) | {meta['battery']} | {protocol(meta)} | {meta['n']} | {d} | "
             f"{counts['total']} | {counts['nonzero']}{mark} | {counts['recurrent_nonzero']}{mark} | "
             f"{metrics['response_accuracy']:.3f} | {metrics['trial_accuracy']:.3f} | {clusters(meta)} |"
         )
@@ -43,6 +43,13 @@ NOTE = (
     "trials per task; the k-means k and the feature map are in each card, the measurements and their\n"
     "instability in [docs/analysis/README.md](docs/analysis/README.md)."
 )
+
+
+def protocol(meta):
+    """The training protocol's name, with its overrides (e.g. "lmrnn-v1, batch 32")."""
+    record = meta["protocol"]
+    changed = "".join(f", {k.replace('_size', '')} {v}" for k, v in record["overrides"].items())
+    return f"`{record['name']}`{changed}"
 
 
 def clusters(meta):

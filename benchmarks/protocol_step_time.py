@@ -1,0 +1,62 @@
+"""Seconds per training step of each training protocol, at several sizes.
+
+One step = one `train_on_batch` on a real Mod-Cog 84 batch of the protocol
+(lmrnn-v1: 64 rows x 100 steps; neurogym: 4 rows x 350 steps, clipped Adam),
+for an LM-RNN (d=6) and a dense RNN of the same N. The models take turns step
+by step within one process, so the ratios hold even on a busy machine. Data
+generation is timed separately (it runs on the CPU whatever the device).
+
+Usage:
+
+    KERAS_BACKEND=jax python benchmarks/protocol_step_time.py
+    KERAS_BACKEND=jax python benchmarks/protocol_step_time.py --sizes 400 --steps 5
+"""
+
+import argparse
+import statistics
+import time
+
+from keras_lmrnn import protocols, runner, tasks, training
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[400, 1225, 2500])
+    parser.add_argument("--protocols", nargs="+", default=protocols.names())
+    parser.add_argument("--steps", type=int, default=8, help="timed steps per model (after 2 warm-up steps)")
+    args = parser.parse_args()
+    import keras
+
+    print(f"backend {keras.backend.backend()}; median seconds per training step (data generation apart)")
+    print("| protocol | batch x seq | N | lmrnn d=6 s | dense s | dense / lmrnn | data s |")
+    print("|---|---|---|---|---|---|---|")
+    for name in args.protocols:
+        options = runner.RunOptions(protocol=name, steps=args.steps + 2)
+        data = tasks.TaskDataset("modcog84", batch_size=options.batch_size, seq_len=options.seq_len,
+                                 num_batches=args.steps + 2, layout=options.layout,
+                                 loss_weighting=options.loss_weighting)
+        started = time.perf_counter()
+        batches = [data[i] for i in range(args.steps + 2)]
+        data_s = (time.perf_counter() - started) / len(batches)
+        for n in args.sizes:
+            side = int(n ** 0.5)
+            specs = {"lmrnn": f"lmrnn:n={n},d=6", "dense": f"dense:n={n}"}
+            models = {}
+            for key, spec in specs.items():
+                model = runner.build(spec, options, data.input_size)
+                training.compile_for_tasks(model, options.learning_rate, options.clipnorm)
+                models[key] = model
+            times = {key: [] for key in models}
+            for i, (x, y, w) in enumerate(batches):
+                for key, model in models.items():
+                    started = time.perf_counter()
+                    model.train_on_batch(x, y, sample_weight=w)
+                    if i >= 2:
+                        times[key].append(time.perf_counter() - started)
+            lm, dense = (statistics.median(times[k]) for k in ("lmrnn", "dense"))
+            print(f"| {name} | {options.batch_size} x {options.seq_len} | {n} ({side}x{side}) | {lm:.3f} | "
+                  f"{dense:.3f} | {dense / lm:.2f} | {data_s:.3f} |", flush=True)
+
+
+if __name__ == "__main__":
+    main()
