@@ -241,3 +241,23 @@ def test_ctrl_c_reports_the_unfinished_runs_and_the_rerun_finishes_them(tmp_path
                            timeout=600)
     assert again.returncode == 0, again.stderr[-3000:]
     assert all(sweeps.status(out, sweeps.run_name(spec, 0)) == "complete" for spec in SPECS)
+
+
+def test_an_exported_sweep_reports_and_resumes_without_retraining(capsys, tiny_sweep, tmp_path):
+    """tools/export_sweep.py: the committed pieces of a long sweep (no checkpoints) are a sweep
+    folder that `report` reads and that the same `sweep` command completes without training."""
+    export = tmp_path / "export"
+    tool = [sys.executable, str(pathlib.Path(__file__).parent.parent / "tools" / "export_sweep.py")]
+    subprocess.run([*tool, str(tiny_sweep), str(export)], check=True, capture_output=True)
+    assert not list(export.rglob("checkpoint.keras"))
+    status, out, err = run_cli(capsys, "report", export)
+    assert status == 0, err
+    assert "| `dense:n=16` | 2/2 |" in (export / "report.md").read_text()
+    before = {p: p.stat().st_mtime_ns for p in export.rglob("summary.json")}
+    status, out, err = run_cli(capsys, "sweep", "--models", *SPECS, "--seeds", "0-1", *TINY, "--out", export)
+    assert status == 0, err
+    assert "4 of 4 runs complete" in out
+    assert {p: p.stat().st_mtime_ns for p in export.rglob("summary.json")} == before
+    assert not list(export.rglob("checkpoint.keras"))
+    other = subprocess.run([*tool, str(tiny_sweep), str(tmp_path)], capture_output=True, text=True)
+    assert other.returncode != 0 and "not an export of the sweep" in other.stderr
