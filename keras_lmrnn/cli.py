@@ -95,13 +95,13 @@ def _add_training_arguments(parser):
     parser.add_argument("--batch-size", type=_positive_int, help="default: the protocol's (lmrnn-v1: 64)")
     parser.add_argument("--seq-len", type=_positive_int, help="time steps per row (default: the protocol's; lmrnn-v1: 100)")
     parser.add_argument(
-        "--layout", type=_argument_type(str, lambda v: v in ("stream", "continuous", "trials"),
-                                        "stream, continuous or trials"),
+        "--layout", type=_argument_type(str, lambda v: v in protocols.LAYOUTS, " or ".join(protocols.LAYOUTS)),
         help="how rows are cut from the trials: stream (rows start on a fresh trial), continuous (rows continue "
              "across batches, as neurogym's Dataset) or trials (default: the protocol's)",
     )
     parser.add_argument(
-        "--loss-weighting", type=_argument_type(str, lambda v: v in ("uniform", "yang"), "uniform or yang"),
+        "--loss-weighting",
+        type=_argument_type(str, lambda v: v in protocols.LOSS_WEIGHTINGS, " or ".join(protocols.LOSS_WEIGHTINGS)),
         help="uniform (plain cross-entropy on every step) or yang (Yang et al. 2019) (default: the protocol's)",
     )
     parser.add_argument(

@@ -35,6 +35,10 @@ Example:
 import dataclasses
 
 DEFAULT = "lmrnn-v1"
+# The values of two training settings (one place for the data adapter, the
+# options and the command line).
+LAYOUTS = ("stream", "continuous", "trials")
+LOSS_WEIGHTINGS = ("uniform", "yang")
 
 
 @dataclasses.dataclass(frozen=True)

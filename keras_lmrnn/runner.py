@@ -71,17 +71,14 @@ class RunOptions:
     def __post_init__(self):
         from keras_lmrnn import protocols
         from keras_lmrnn.tasks.catalogue import BATTERIES
-        from keras_lmrnn.tasks.dataset import LAYOUTS
 
         for key, value in protocols.get(self.protocol).training.items():
             if getattr(self, key) is None:
                 object.__setattr__(self, key, value)
-        if self.layout not in LAYOUTS:
-            raise ValueError(f"Invalid value for argument `layout`: expected one of {list(LAYOUTS)}. "
-                             f"Received: layout={self.layout!r}")
-        if self.loss_weighting not in ("uniform", "yang"):
-            raise ValueError("Invalid value for argument `loss_weighting`: expected 'uniform' or 'yang'. "
-                             f"Received: loss_weighting={self.loss_weighting!r}")
+        for key, allowed in (("layout", protocols.LAYOUTS), ("loss_weighting", protocols.LOSS_WEIGHTINGS)):
+            if getattr(self, key) not in allowed:
+                raise ValueError(f"Invalid value for argument `{key}`: expected one of {list(allowed)}. "
+                                 f"Received: {key}={getattr(self, key)!r}")
         object.__setattr__(self, "clipnorm", float(check_number("clipnorm", self.clipnorm, 0)))
         if self.battery not in BATTERIES:
             raise ValueError(

@@ -19,11 +19,12 @@ import zlib
 import numpy as np
 from keras.utils import PyDataset
 
+from keras_lmrnn import protocols
 from keras_lmrnn.tasks import catalogue
 from keras_lmrnn.validation import check_int
 
-LAYOUTS = ("stream", "continuous", "trials")
-WEIGHTINGS = (None, "uniform", "yang")  # None means "uniform"
+LAYOUTS = protocols.LAYOUTS
+WEIGHTINGS = (None, *protocols.LOSS_WEIGHTINGS)  # None means "uniform"
 YANG_GRACE_MS = 100
 YANG_RESPONSE_WEIGHT = 5.0
 

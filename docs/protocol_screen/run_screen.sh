@@ -24,3 +24,5 @@ sweep batch4x350     ""                   "${FACTOR[@]}" --protocol lmrnn-v1 --b
 sweep clip1          ""                   "${FACTOR[@]}" --protocol lmrnn-v1 --clipnorm 1
 sweep continuous     ""                   "${FACTOR[@]}" --protocol lmrnn-v1 --layout continuous
 sweep torch_init     ",linear_init=torch" "${FACTOR[@]}" --protocol lmrnn-v1
+# Follow-up: the alpha factor flipped the ordering on seed 0; seed 1 of the same setting.
+sweep alpha1_seed1   ",alpha=1"           --steps 2000 --seeds 1 --protocol lmrnn-v1
