@@ -78,6 +78,10 @@ def run_one(spec, variant, args, writer, out_rows):
     row_scale = (args.k_ref / np.maximum(in_degree, 1))[None, :]  # kernel is (pre, post)
     probe = data[args.updates][0]  # a fixed batch, never trained on
     stats, w_prev = measure(model, probe)
+    row = {"model": spec, "variant": variant, "n": cell.n, "mean_in_degree": float(in_degree.mean()), "update": 0,
+           "loss": math.nan, **stats, "w_change_since_last_row": 0.0, "diverged_at": ""}
+    writer.writerow(row)
+    out_rows.append(row)
     marks = set(checkpoints(args.updates))
     diverged_at = None
     started = time.perf_counter()
@@ -131,6 +135,7 @@ def plot(rows, path):
     for row in rows:
         groups.setdefault((row["model"], row["variant"]), []).append(row)
     for (spec, variant), members in groups.items():
+        members = [r for r in members if math.isfinite(r["w_frobenius"])]
         steps = [max(r["update"], 0.5) for r in members]  # update 0 drawn at 0.5 on the log axis
         for ax, (key, label) in zip(axes, keys):
             values = [r[key] for r in members]
@@ -151,6 +156,7 @@ def main():
     parser.add_argument("--ds", nargs="+", default=["2", "6", "dense"])
     parser.add_argument("--variants", nargs="+", default=["adam"], choices=["adam", "sgd", "adam_fanin"])
     parser.add_argument("--protocol", default="neurogym")
+    parser.add_argument("--extra", default="", help="spec keys added to every model, e.g. ,alpha=1")
     parser.add_argument("--updates", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--sgd-lr", type=float, default=1e-3)
@@ -164,13 +170,14 @@ def main():
     rows, summary = [], []
     fields = ["model", "variant", "n", "mean_in_degree", "update", "loss", "w_frobenius", "w_spectral_norm",
               "w_spectral_radius", "h_mean", "h_max", "w_change_since_last_row", "diverged_at"]
-    tag = f"{args.protocol}_{'_'.join(map(str, args.sizes))}_{'_'.join(args.variants)}_{args.updates}"
+    extra = args.extra.replace(",", "_").replace("=", "")
+    tag = f"{args.protocol}{extra}_{'_'.join(map(str, args.sizes))}_{'_'.join(args.variants)}_{args.updates}"
     with open(out / f"mechanism_{tag}.csv", "w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=fields)
         writer.writeheader()
         for n in args.sizes:
             for d in args.ds:
-                spec = f"dense:n={n}" if d == "dense" else f"lmrnn:n={n},d={d}"
+                spec = (f"dense:n={n}" if d == "dense" else f"lmrnn:n={n},d={d}") + args.extra
                 for variant in args.variants:
                     perf, diverged = run_one(spec, variant, args, writer, rows)
                     f.flush()
