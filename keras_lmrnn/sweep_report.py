@@ -97,14 +97,15 @@ def summarize(folder, at=None):
 
 def group_by_d(specs):
     """{(kind, n, rest): [(d, spec)]} for specs that differ only in d, and
-    {n: spec} for dense networks (drawn as horizontal lines)."""
+    {n: spec} for dense networks (drawn as horizontal lines; a spec may add
+    the protocol's keys alpha, init and linear_init to either)."""
     from keras_lmrnn import models
 
     groups, dense = {}, {}
     for spec in specs:
         kind, kwargs = models.parse_spec(spec)
         kwargs = dict(kwargs)
-        if kind == "dense" and len(kwargs) == 1:
+        if kind == "dense" and set(kwargs) <= {"n", "alpha", "init", "linear_init"}:  # protocol keys allowed
             dense[kwargs["n"]] = spec
             continue
         if kind == "autapse":

@@ -261,3 +261,12 @@ def test_an_exported_sweep_reports_and_resumes_without_retraining(capsys, tiny_s
     assert not list(export.rglob("checkpoint.keras"))
     other = subprocess.run([*tool, str(tiny_sweep), str(tmp_path)], capture_output=True, text=True)
     assert other.returncode != 0 and "not an export of the sweep" in other.stderr
+
+
+def test_group_by_d_keeps_protocol_keys_together():
+    groups, dense = sweep_report.group_by_d(
+        ["lmrnn:n=400,d=2,alpha=1", "lmrnn:n=400,d=6,alpha=1", "autapse:n=400,alpha=1", "dense:n=400,alpha=1",
+         "dense:n=400,noise=0.1"])
+    assert groups[("lmrnn", 400, (("alpha", 1.0),))] == [
+        (0, "autapse:n=400,alpha=1"), (2, "lmrnn:n=400,d=2,alpha=1"), (6, "lmrnn:n=400,d=6,alpha=1")]
+    assert dense == {400: "dense:n=400,alpha=1"}  # a dense net with other keys is not a reference line
