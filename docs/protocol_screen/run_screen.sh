@@ -26,3 +26,5 @@ sweep continuous     ""                   "${FACTOR[@]}" --protocol lmrnn-v1 --l
 sweep torch_init     ",linear_init=torch" "${FACTOR[@]}" --protocol lmrnn-v1
 # Follow-up: the alpha factor flipped the ordering on seed 0; seed 1 of the same setting.
 sweep alpha1_seed1   ",alpha=1"           --steps 2000 --seeds 1 --protocol lmrnn-v1
+# Follow-up: the full neurogym bundle without its identity init (the factor that favoured dense).
+sweep neurogym_indegree ",init=indegree" --steps 3000 --seeds 0 --protocol neurogym
