@@ -50,10 +50,6 @@ class Protocol:
     model: dict
     training: dict
 
-    def settings(self):
-        """Every setting of the protocol, model and training, in one dict."""
-        return {**self.model, **self.training}
-
 
 PROTOCOLS = {
     "lmrnn-v1": Protocol(
@@ -104,12 +100,13 @@ def resolve_spec(spec, protocol=DEFAULT):
     return ",".join([spec.strip().rstrip(","), *extra]) if extra else spec.strip()
 
 
-def overrides(protocol, spec, options):
-    """The settings where a run departs from its protocol: {key: value}."""
+def overrides(spec, options):
+    """The settings where a run of `spec` with `options` (a `RunOptions`)
+    departs from its protocol: {key: value}."""
     from keras_lmrnn import models
 
     _, kwargs = models.parse_spec(spec)
-    chosen = get(protocol)
+    chosen = get(options.protocol)
     found = {k: kwargs[k] for k, v in chosen.model.items() if k in kwargs and kwargs[k] != v}
     found.update({k: getattr(options, k) for k, v in chosen.training.items() if getattr(options, k) != v})
     return found
@@ -129,4 +126,4 @@ def describe(spec, options):
     _, resolved = models.parse_spec(resolve_spec(spec, options.protocol))
     settings = {k: resolved[k] for k in chosen.model}
     settings.update({k: getattr(options, k) for k in chosen.training})
-    return {"name": chosen.name, "settings": settings, "overrides": overrides(options.protocol, spec, options)}
+    return {"name": chosen.name, "settings": settings, "overrides": overrides(spec, options)}

@@ -296,7 +296,7 @@ def _run_in(out, spec, options, resume, command, verbose, on_checkpoint):
     )
     config = {
         "command": command, "model": spec, **options.as_dict(), "resolved_model": options.model_spec(spec),
-        "protocol_overrides": protocols.overrides(options.protocol, spec, options),
+        "protocol_overrides": protocols.overrides(spec, options),
         "evaluation_seed": EVALUATION_SEED, **environment(),
     }
     model = None

@@ -58,17 +58,22 @@ class DatasetSlice(keras.utils.PyDataset):
         return self.dataset[self.start + index]
 
 
+def check_optimizer_args(learning_rate, clipnorm, optimizer):
+    """Raises ValueError/TypeError naming a bad learning rate, clip norm or optimizer."""
+    check_number("learning_rate", learning_rate, 0, open_below=True)
+    check_number("clipnorm", clipnorm, 0)
+    if optimizer not in OPTIMIZERS:
+        raise ValueError(f"Invalid value for argument `optimizer`: expected one of {OPTIMIZERS}. "
+                         f"Received: optimizer={optimizer!r}")
+
+
 def make_optimizer(learning_rate=1e-3, clipnorm=0.0, optimizer="adam"):
     """Adam (or plain SGD), optionally clipping the global gradient norm.
 
     `clipnorm` > 0 rescales the gradient of all weights together so that its
     norm is at most `clipnorm` (as PyTorch's `clip_grad_norm_`); 0: no clipping.
     """
-    check_number("learning_rate", learning_rate, 0, open_below=True)
-    check_number("clipnorm", clipnorm, 0)
-    if optimizer not in OPTIMIZERS:
-        raise ValueError(f"Invalid value for argument `optimizer`: expected one of {OPTIMIZERS}. "
-                         f"Received: optimizer={optimizer!r}")
+    check_optimizer_args(learning_rate, clipnorm, optimizer)
     kind = keras.optimizers.Adam if optimizer == "adam" else keras.optimizers.SGD
     return kind(learning_rate, global_clipnorm=clipnorm or None)
 
@@ -248,7 +253,7 @@ def train(
             f"Invalid value for argument `keep_checkpoints`: expected a multiple of eval_every={eval_every}. "
             f"Received: keep_checkpoints={keep_checkpoints}"
         )
-    make_optimizer(learning_rate, clipnorm, optimizer)  # validates all three
+    check_optimizer_args(learning_rate, clipnorm, optimizer)
     compile_args = {"learning_rate": learning_rate, "clipnorm": clipnorm, "optimizer": optimizer}
     if steps > len(dataset):
         raise ValueError(
