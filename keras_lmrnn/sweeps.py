@@ -87,8 +87,12 @@ class Sweep:
             raise SweepError(f"model specs {list(self.models)} give the same run folder name {clash[0]}")
 
     def runs(self):
-        """(name, spec, seed) of every run, models outermost."""
-        return [(run_name(m, s), m, s) for m in self.models for s in self.seeds]
+        """(name, spec, seed) of every run, seeds outermost.
+
+        Runs start in this order, so a sweep stopped part way holds whole
+        seeds: every model on seed 0 before any model on seed 1.
+        """
+        return [(run_name(m, s), m, s) for s in self.seeds for m in self.models]
 
     def run_options(self, seed):
         return dataclasses.replace(self.options, seed=seed)

@@ -57,6 +57,15 @@ def test_run_names_are_readable_and_distinct():
         sweeps.Sweep(("lmrnn:n=4,d=1", "lmrnn:n=4;d=1"), (0,), None)
 
 
+def test_runs_start_seed_by_seed_so_a_stopped_sweep_holds_whole_seeds(capsys, tmp_path):
+    status, out, _ = run_cli(capsys, "sweep", "--models", *SPECS, "--seeds", "0-1", *TINY, "--jobs", "1",
+                             "--out", tmp_path / "s")
+    assert status == 0
+    starts = [line.split()[1:] for line in out.splitlines() if line.startswith("start")]
+    assert starts == [[SPECS[0], "seed", "0"], [SPECS[1], "seed", "0"],
+                      [SPECS[0], "seed", "1"], [SPECS[1], "seed", "1"]]
+
+
 def test_a_tiny_sweep_makes_every_run_and_a_report(tiny_sweep):
     record = json.loads((tiny_sweep / "sweep.json").read_text())
     assert record["models"] == SPECS and record["seeds"] == [0, 1] and record["options"]["steps"] == 4
