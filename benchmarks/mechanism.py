@@ -58,6 +58,8 @@ def measure(model, x):
         "w_spectral_radius": float(np.abs(np.linalg.eigvals(w)).max()) if finite else math.nan,
         "h_mean": float(np.mean(h)),
         "h_max": float(np.max(h)),
+        # units that fire (h > 0) at least once on the probe batch: ReLU units that never do get no gradient
+        "h_active_fraction": float(np.mean(np.max(h, axis=(0, 1)) > 0)) if finite else math.nan,
     }, w
 
 
@@ -66,7 +68,9 @@ def run_one(spec, variant, args, writer, out_rows):
 
     from keras_lmrnn import models, runner, tasks, training
 
-    options = runner.RunOptions(protocol=args.protocol, steps=args.updates, seed=args.seed)
+    shape = {key: value for key, value in [("batch_size", args.batch_size), ("seq_len", args.seq_len),
+                                           ("clipnorm", args.clipnorm)] if value is not None}
+    options = runner.RunOptions(protocol=args.protocol, steps=args.updates, seed=args.seed, **shape)
     data = tasks.TaskDataset("modcog84", batch_size=options.batch_size, seq_len=options.seq_len,
                              num_batches=args.updates + 1, layout=options.layout,
                              loss_weighting=options.loss_weighting, seed=args.seed)
@@ -107,7 +111,8 @@ def run_one(spec, variant, args, writer, out_rows):
             writer.writerow(row)
             out_rows.append(row)
             print(f"{spec:24s} {variant:10s} update {step:5d} loss {loss:9.4g} |W| {stats['w_frobenius']:9.4g} "
-                  f"rho {stats['w_spectral_radius']:8.4g} h_mean {stats['h_mean']:9.4g}", flush=True)
+                  f"rho {stats['w_spectral_radius']:8.4g} h_mean {stats['h_mean']:9.4g} "
+                  f"active {stats['h_active_fraction']:.3f}", flush=True)
             if diverged_at is not None:
                 break
     if diverged_at is None:
@@ -157,6 +162,9 @@ def main():
     parser.add_argument("--variants", nargs="+", default=["adam"], choices=["adam", "sgd", "adam_fanin"])
     parser.add_argument("--protocol", default="neurogym")
     parser.add_argument("--extra", default="", help="spec keys added to every model, e.g. ,alpha=1")
+    parser.add_argument("--batch-size", type=int, help="overrides the protocol's batch size")
+    parser.add_argument("--seq-len", type=int, help="overrides the protocol's sequence length")
+    parser.add_argument("--clipnorm", type=float, help="overrides the protocol's gradient clipping (0: none)")
     parser.add_argument("--updates", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--sgd-lr", type=float, default=1e-3)
@@ -169,9 +177,11 @@ def main():
 
     rows, summary = [], []
     fields = ["model", "variant", "n", "mean_in_degree", "update", "loss", "w_frobenius", "w_spectral_norm",
-              "w_spectral_radius", "h_mean", "h_max", "w_change_since_last_row", "diverged_at"]
+              "w_spectral_radius", "h_mean", "h_max", "h_active_fraction", "w_change_since_last_row", "diverged_at"]
     extra = args.extra.replace(",", "_").replace("=", "")
-    tag = f"{args.protocol}{extra}_{'_'.join(map(str, args.sizes))}_{'_'.join(args.variants)}_{args.updates}"
+    shape = "".join(f"_{key}{value}" for key, value in [("b", args.batch_size), ("t", args.seq_len),
+                                                         ("clip", args.clipnorm)] if value is not None)
+    tag = f"{args.protocol}{extra}{shape}_{'_'.join(map(str, args.sizes))}_{'_'.join(args.variants)}_{args.updates}"
     with open(out / f"mechanism_{tag}.csv", "w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=fields)
         writer.writeheader()
