@@ -519,9 +519,10 @@ COMMANDS = {
 
 def _failure_types():
     """Exceptions that are the user's situation, not a bug: one line each."""
-    from keras_lmrnn import runner, runs, training
+    from keras_lmrnn import runner, runs, tasks, training
 
-    return (UsageError, runs.RunFolderError, training.CheckpointError, runner.RunConfigError), training.TrainingDiverged
+    usage = (UsageError, runs.RunFolderError, training.CheckpointError, runner.RunConfigError, tasks.SequenceTooShort)
+    return usage, training.TrainingDiverged
 
 
 def main(argv=None):

@@ -53,8 +53,9 @@ def _recurrent_initializer(init, n):
     1/sqrt(n)) for every entry, then masked, as PyTorch's `nn.RNN` default
     followed by a mask; the rows of a sparse W then have k/n of a dense row's
     variance (k = in-degree). "identity": 0.5 * I, as the CTRNN of
-    neurogym's examples; the diagonal lies inside every locality mask, so
-    dense and LM-RNNs start with the same W.
+    neurogym's examples, then masked; the diagonal lies inside every
+    locality mask, so dense and LM-RNNs start with the same W, but a random
+    mask keeps a self-connection only by chance (its W starts mostly 0).
     """
     if init not in INITS:
         raise ValueError(f"Invalid value for argument `init`: expected one of {INITS}. Received: init={init!r}")
@@ -223,8 +224,11 @@ def parse_spec(spec):
             raise ValueError(f"Invalid model spec {spec!r}: {key} is given twice")
         try:
             kwargs[key] = _parse_value(key, value.strip())
-        except ValueError:
-            raise ValueError(f"Invalid model spec {spec!r}: cannot read {key}={value!r}") from None
+        except ValueError as error:
+            allowed = str(error) if str(error).startswith("allowed:") else ""
+            raise ValueError(
+                f"Invalid model spec {spec!r}: cannot read {key}={value.strip()!r}" + (f" ({allowed})" if allowed else "")
+            ) from None
     missing = [k for k in required if k not in kwargs]
     if missing:
         raise ValueError(f"Invalid model spec {spec!r}: {kind} needs {missing}")
@@ -242,8 +246,9 @@ def _parse_value(key, text):
     if key in ("n", "seed", "mask_seed"):
         return int(text)
     if key in ("init", "linear_init"):
-        if text not in (INITS if key == "init" else LINEAR_INITS):
-            raise ValueError(text)
+        allowed = INITS if key == "init" else LINEAR_INITS
+        if text not in allowed:
+            raise ValueError(f"allowed: {', '.join(allowed)}")
         return text
     if key == "periodic":
         if text not in ("0", "1"):

@@ -229,6 +229,12 @@ def check_record(recorded, spec, options, out):
         )
     if not isinstance(recorded.get("model"), str) or not same_spec(recorded["model"], spec):
         raise RunConfigError(f"model {spec} does not match the run in {out}, recorded with model={recorded.get('model')}")
+    resolved = recorded.get("resolved_model")
+    if isinstance(resolved, str) and not same_spec(resolved, options.model_spec(spec)):
+        raise RunConfigError(
+            f"the run in {out} was built as {resolved}, but protocol {options.protocol} now resolves {spec} to "
+            f"{options.model_spec(spec)}; resume it with a keras-lmrnn whose protocol matches, or start a new run"
+        )
     defaults = RunOptions().as_dict()  # for keys older runs did not record (they ran under lmrnn-v1)
     for key, value in options.as_dict().items():
         if key != "steps" and recorded.get(key, defaults[key]) != value:

@@ -97,8 +97,10 @@ def summarize(folder, at=None):
 
 def group_by_d(specs):
     """{(kind, n, rest): [(d, spec)]} for specs that differ only in d, and
-    {n: spec} for dense networks (drawn as horizontal lines; a spec may add
-    the protocol's keys alpha, init and linear_init to either)."""
+    {(n, rest): spec} for dense networks (drawn as horizontal lines; a spec
+    may add the protocol's keys alpha, init and linear_init to either; `rest`
+    holds them as sorted (key, value) pairs, so two dense networks of one
+    size under different settings stay two lines)."""
     from keras_lmrnn import models
 
     groups, dense = {}, {}
@@ -106,7 +108,8 @@ def group_by_d(specs):
         kind, kwargs = models.parse_spec(spec)
         kwargs = dict(kwargs)
         if kind == "dense" and set(kwargs) <= {"n", "alpha", "init", "linear_init"}:  # protocol keys allowed
-            dense[kwargs["n"]] = spec
+            n = kwargs.pop("n")
+            dense[(n, tuple(sorted(kwargs.items())))] = spec
             continue
         if kind == "autapse":
             kind, kwargs["d"] = "lmrnn", 0
@@ -165,10 +168,11 @@ def plot_against_d(folder, step=None, metric="response_accuracy"):
         extra = "".join(f",{k}={v}" for k, v in rest)
         bar = ax.errorbar(ds, means, yerr=errors, marker="o", capsize=3, label=f"{kind} N={n}{extra}")
         colors.setdefault(n, bar[0].get_color())
-    for n, spec in dense.items():
+    for (n, rest), spec in dense.items():
+        extra = "".join(f",{k}={v}" for k, v in rest)
         mean, error = by_spec[spec][f"{metric}@{step}"], np.nan_to_num(by_spec[spec][f"{metric}@{step}_se"])
         color = colors.get(n, "gray")
-        ax.axhline(mean, color=color, ls="--", lw=1, label=f"dense N={n}")
+        ax.axhline(mean, color=color, ls="--", lw=1, label=f"dense N={n}{extra}")
         ax.axhspan(mean - error, mean + error, color=color, alpha=0.1, lw=0)
     ax.set_xlabel("locality radius d")
     ax.set_ylabel(f"{metric.replace('_', ' ')} at step {step}")
@@ -239,7 +243,8 @@ def write_report(folder, at=None):
     runs.atomic_write_text(folder / "curves.csv", curves_csv(folder))
     sweep = read_sweep(folder)
     text = (
-        f"# Sweep report: {sweep.options.battery}, {sweep.options.steps} steps, seeds {list(sweep.seeds)}\n\n"
+        f"# Sweep report: {sweep.options.battery}, {sweep.options.steps} steps, seeds {list(sweep.seeds)}, "
+        f"protocol {sweep.options.protocol}\n\n"
         f"Mean ± standard error over seeds of the mean response accuracy over tasks "
         f"({sweep.options.trials_per_task} evaluation trials per task).\n\n"
         + markdown_table(rows, at)

@@ -123,7 +123,9 @@ def _difference(recorded, requested):
     for key in ("models", "seeds"):
         if recorded[key] != requested[key]:
             return f"{key} {requested[key]} (recorded: {recorded[key]})"
-    for key, value in requested["options"].items():
+    options = requested["options"]
+    for key in sorted(options, key=lambda k: k != "protocol"):  # the protocol first: it sets other options
+        value = options[key]
         if recorded["options"].get(key) != value:
             return f"{key}={value} (recorded: {recorded['options'].get(key)})"
     return None
@@ -397,7 +399,7 @@ def _ray_loop(ray, WorkerDied, one_run, folder, todo, backend, retries, progress
 def worker_main(folder, name):
     """A worker process: trains one run of the sweep in `folder`; exit status."""
     folder = pathlib.Path(folder)
-    from keras_lmrnn import training
+    from keras_lmrnn import tasks, training
 
     try:
         sweep = read_sweep(folder)
@@ -413,7 +415,8 @@ def worker_main(folder, name):
     except training.TrainingDiverged as error:
         print(error, file=sys.stderr)
         return DIVERGED
-    except (SweepError, runs.RunFolderError, runner.RunConfigError, training.CheckpointError) as error:
+    except (SweepError, runs.RunFolderError, runner.RunConfigError, training.CheckpointError,
+            tasks.SequenceTooShort) as error:  # the same again would fail the same way: no retry
         print(error, file=sys.stderr)
         return REFUSED
     return DONE

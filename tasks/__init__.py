@@ -17,7 +17,7 @@ from keras_lmrnn.tasks.catalogue import (
     resolve,
     spec,
 )
-from keras_lmrnn.tasks.dataset import TaskDataset, evaluation_set
+from keras_lmrnn.tasks.dataset import SequenceTooShort, TaskDataset, evaluation_set
 from keras_lmrnn.tasks.envs import DecisionTask, MatchTask, ModCogTask, ReachTask
 from keras_lmrnn.tasks.plotting import plot_trial
 
@@ -28,6 +28,7 @@ __all__ = [
     "MatchTask",
     "ModCogTask",
     "ReachTask",
+    "SequenceTooShort",
     "TaskDataset",
     "evaluation_set",
     "make",

@@ -60,6 +60,14 @@ def _write_weights(w, row, start, stop, response, dt, weighting):
         w[row, grace:stop] = YANG_RESPONSE_WEIGHT
 
 
+class SequenceTooShort(ValueError):
+    """A trial does not fit in a row of `layout="trials"` (seq_len too short).
+
+    Raised when the batch holding such a trial is drawn, which may be
+    mid-training: the task's trial lengths vary from trial to trial.
+    """
+
+
 class TrialMaker:
     """Draws trials of several tasks into preallocated arrays.
 
@@ -270,7 +278,7 @@ class TaskDataset(PyDataset):
             for row, k in enumerate(rows):
                 n, info = self.maker.write(k, rng, x, y, w, row, 0)
                 if n < info["response"][1]:
-                    raise ValueError(
+                    raise SequenceTooShort(
                         f"Invalid value for argument `seq_len`: a trial of "
                         f"{info['task']} lasts {info['response'][1]} steps, "
                         f"longer than seq_len={self.seq_len}."

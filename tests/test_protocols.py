@@ -82,7 +82,7 @@ def test_torch_init_model_saves_and_loads(tmp_path):
 
 @pytest.mark.parametrize("spec", ["lmrnn:n=16,d=1,init=eye", "lmrnn:n=16,d=1,linear_init=pytorch"])
 def test_unknown_init_values_are_refused(spec):
-    with pytest.raises(ValueError, match="cannot read"):
+    with pytest.raises(ValueError, match="cannot read .*allowed: .*identity|cannot read .*allowed: keras, torch"):
         models.parse_spec(spec)
 
 
@@ -233,6 +233,19 @@ def test_resume_keeps_the_protocol_and_refuses_another(tmp_path, capsys):
     assert "recorded with protocol=neurogym" in capsys.readouterr().err
     assert cli.main(["train", "--resume", "--out", str(out), "--steps", "6"]) == 0
     assert json.loads((out / "config.json").read_text())["batch_size"] == 4
+
+
+def test_resume_refuses_a_run_its_protocol_now_builds_differently(tmp_path, capsys):
+    # as if the protocol's definition had changed since the run started: its record says alpha 0.5
+    out = tmp_path / "run"
+    assert cli.main(["train", "--model", "lmrnn:n=16,d=1", "--protocol", "neurogym", *TINY, "--out", str(out)]) == 0
+    config = json.loads((out / "config.json").read_text())
+    config["resolved_model"] = config["resolved_model"].replace("alpha=1", "alpha=0.5")
+    (out / "config.json").write_text(json.dumps(config))
+    capsys.readouterr()
+    assert cli.main(["train", "--resume", "--out", str(out), "--steps", "6"]) == 2
+    err = capsys.readouterr().err
+    assert "was built as lmrnn:n=16,d=1,alpha=0.5" in err and len(err.strip().splitlines()) == 1
 
 
 def test_a_run_from_before_protocols_resumes_as_lmrnn_v1(tmp_path):

@@ -555,3 +555,13 @@ def test_evaluate_a_runs_checkpoint_file_uses_its_battery(capsys, finished_run):
 def test_a_model_spec_key_given_twice_is_refused(capsys, tmp_path):
     status, _, err = run_cli(capsys, "train", "--model", "lmrnn:n=16,d=1,d=2", *TINY, "--out", tmp_path / "r")
     assert_one_line_error(status, err, "d is given twice")
+
+
+def test_rows_too_short_for_a_trial_get_one_line_and_leave_nothing(capsys, tmp_path):
+    out = tmp_path / "run"
+    args = [a for a in TINY if a not in ("--seq-len", "30")]
+    status, _, err = run_cli(capsys, "train", "--model", SPEC, *args, "--layout", "trials", "--seq-len", "5",
+                             "--out", out)
+    assert_one_line_error(status, err, "a trial of")
+    assert "seq_len=5" in err
+    assert not out.exists()

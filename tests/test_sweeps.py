@@ -102,6 +102,8 @@ def test_rerunning_a_finished_sweep_trains_nothing(capsys, tiny_sweep):
         (["--models", SPECS[0], "--seeds", "0-1"], "models"),
         (["--models", *SPECS, "--seeds", "0-2"], "seeds"),
         (["--models", *SPECS, "--seeds", "0-1", "--batch-size", "8"], "batch_size=8"),
+        # another protocol changes several options; the refusal names the protocol, not the first of them
+        (["--models", *SPECS, "--seeds", "0-1", "--protocol", "neurogym"], "protocol=neurogym (recorded: lmrnn-v1)"),
     ],
 )
 def test_a_mismatched_rerun_is_refused(capsys, tiny_sweep, change, words):
@@ -143,7 +145,7 @@ def test_models_differing_only_in_d_are_grouped():
     assert groups[("lmrnn", 400, ())] == [(0, "autapse:n=400"), (2, "lmrnn:n=400,d=2"), (6, "lmrnn:n=400,d=6")]
     assert groups[("lmrnn", 100, ())] == [(2, "lmrnn:n=100,d=2")]
     assert groups[("lmrnn", 400, (("alpha", 1.0),))] == [(2, "lmrnn:n=400,d=2,alpha=1")]
-    assert dense == {400: "dense:n=400"}
+    assert dense == {(400, ()): "dense:n=400"}
 
 
 @pytest.mark.parametrize(
@@ -275,7 +277,8 @@ def test_an_exported_sweep_reports_and_resumes_without_retraining(capsys, tiny_s
 def test_group_by_d_keeps_protocol_keys_together():
     groups, dense = sweep_report.group_by_d(
         ["lmrnn:n=400,d=2,alpha=1", "lmrnn:n=400,d=6,alpha=1", "autapse:n=400,alpha=1", "dense:n=400,alpha=1",
-         "dense:n=400,noise=0.1"])
+         "dense:n=400,noise=0.1", "dense:n=400,alpha=0.5"])
     assert groups[("lmrnn", 400, (("alpha", 1.0),))] == [
         (0, "autapse:n=400,alpha=1"), (2, "lmrnn:n=400,d=2,alpha=1"), (6, "lmrnn:n=400,d=6,alpha=1")]
-    assert dense == {400: "dense:n=400,alpha=1"}  # a dense net with other keys is not a reference line
+    # two dense nets of one size under different settings are two lines; one with other keys is none
+    assert dense == {(400, (("alpha", 1.0),)): "dense:n=400,alpha=1", (400, (("alpha", 0.5),)): "dense:n=400,alpha=0.5"}
