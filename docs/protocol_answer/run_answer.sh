@@ -11,10 +11,12 @@
 # stop it (Ctrl-C) when the session ends, export the finished runs with
 #   python tools/export_sweep.py OUT docs/protocol_answer/<name>
 # commit them, and copy the export back to OUT next session before re-running.
-# An estimate from the measured step times (README, "Training protocols":
-# 0.049 s per step under neurogym and 0.103 s under lmrnn-v1 with data, on the
-# 2-core CPU, evaluations not counted): 8 and 17 min per run, 6 h and 13 h for
-# the 45 runs one at a time, about 0.62 of that with --jobs 2 (README, "Sweeps").
+# Runs start seed by seed (every model on seed 0, then seed 1, ...), so a
+# stopped sweep holds whole seeds. Measured on the 2-core CPU under
+# `neurogym` with `,init=indegree` (--jobs 2, evaluations included): 12-14 min
+# per 10k-step run of N = 400 (two at a time), 4.6 min for dense-matched,
+# about 1 h per seed of all 9 models, so about 5 h for the 45 runs. Under
+# lmrnn-v1 (64 x 100 batches, about twice the step time) expect about 2 h per seed.
 set -euo pipefail
 PROTOCOL=${1:?usage: run_answer.sh PROTOCOL [OUT] [EXTRA_SPEC_KEYS]}
 OUT=${2:-runs/answer/$PROTOCOL}
