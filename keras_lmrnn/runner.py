@@ -229,8 +229,8 @@ def check_record(recorded, spec, options, out):
         )
     if not isinstance(recorded.get("model"), str) or not same_spec(recorded["model"], spec):
         raise RunConfigError(f"model {spec} does not match the run in {out}, recorded with model={recorded.get('model')}")
-    resolved = recorded.get("resolved_model")
-    if isinstance(resolved, str) and not same_spec(resolved, options.model_spec(spec)):
+    if _protocol_settings_changed(recorded.get("resolved_model"), options.model_spec(spec), options.protocol):
+        resolved = recorded["resolved_model"]
         raise RunConfigError(
             f"the run in {out} was built as {resolved}, but protocol {options.protocol} now resolves {spec} to "
             f"{options.model_spec(spec)}; resume it with a keras-lmrnn whose protocol matches, or start a new run"
@@ -241,6 +241,20 @@ def check_record(recorded, spec, options, out):
             raise RunConfigError(
                 f"{key}={value} does not match the run in {out}, recorded with {key}={recorded.get(key, defaults[key])}"
             )
+
+
+def _protocol_settings_changed(resolved, now, protocol):
+    """Whether the protocol's model settings (alpha, init, ...) in a run's
+    recorded `resolved_model` differ from what the protocol gives today."""
+    from keras_lmrnn import models, protocols
+
+    if not isinstance(resolved, str):
+        return False  # a run from before protocols: nothing recorded to compare
+    try:
+        before, after = models.parse_spec(resolved)[1], models.parse_spec(now)[1]
+    except ValueError:
+        return False  # a damaged record: the model checks that follow refuse it
+    return any(before.get(key) != after.get(key) for key in protocols.get(protocol).model)
 
 
 def build(spec, options, size):
