@@ -519,10 +519,9 @@ COMMANDS = {
 
 def _failure_types():
     """Exceptions that are the user's situation, not a bug: one line each."""
-    from keras_lmrnn import runner, runs, tasks, training
+    from keras_lmrnn import runner, training
 
-    usage = (UsageError, runs.RunFolderError, training.CheckpointError, runner.RunConfigError, tasks.SequenceTooShort)
-    return usage, training.TrainingDiverged
+    return (UsageError, *runner.refusals()), training.TrainingDiverged
 
 
 def main(argv=None):

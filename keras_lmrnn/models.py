@@ -42,6 +42,7 @@ KINDS = ("lmrnn", "random", "autapse", "dense", "dense-matched", "l1")
 
 INITS = ("indegree", "uniform", "identity")
 LINEAR_INITS = ("keras", "torch")
+_SPEC_CHOICES = {"init": INITS, "linear_init": LINEAR_INITS}  # spec keys with a fixed set of values
 IDENTITY_GAIN = 0.5  # neurogym's CTRNN template: W starts at 0.5 * I
 
 
@@ -224,11 +225,9 @@ def parse_spec(spec):
             raise ValueError(f"Invalid model spec {spec!r}: {key} is given twice")
         try:
             kwargs[key] = _parse_value(key, value.strip())
-        except ValueError as error:
-            allowed = str(error) if str(error).startswith("allowed:") else ""
-            raise ValueError(
-                f"Invalid model spec {spec!r}: cannot read {key}={value.strip()!r}" + (f" ({allowed})" if allowed else "")
-            ) from None
+        except ValueError:
+            choices = f" (allowed: {', '.join(_SPEC_CHOICES[key])})" if key in _SPEC_CHOICES else ""
+            raise ValueError(f"Invalid model spec {spec!r}: cannot read {key}={value.strip()!r}{choices}") from None
     missing = [k for k in required if k not in kwargs]
     if missing:
         raise ValueError(f"Invalid model spec {spec!r}: {kind} needs {missing}")
@@ -245,10 +244,9 @@ def _parse_value(key, text):
         return (int(rows), int(cols))
     if key in ("n", "seed", "mask_seed"):
         return int(text)
-    if key in ("init", "linear_init"):
-        allowed = INITS if key == "init" else LINEAR_INITS
-        if text not in allowed:
-            raise ValueError(f"allowed: {', '.join(allowed)}")
+    if key in _SPEC_CHOICES:
+        if text not in _SPEC_CHOICES[key]:
+            raise ValueError(text)
         return text
     if key == "periodic":
         if text not in ("0", "1"):

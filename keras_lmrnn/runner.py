@@ -229,11 +229,11 @@ def check_record(recorded, spec, options, out):
         )
     if not isinstance(recorded.get("model"), str) or not same_spec(recorded["model"], spec):
         raise RunConfigError(f"model {spec} does not match the run in {out}, recorded with model={recorded.get('model')}")
-    if _protocol_settings_changed(recorded.get("resolved_model"), options.model_spec(spec), options.protocol):
-        resolved = recorded["resolved_model"]
+    now = options.model_spec(spec)
+    if _protocol_settings_changed(recorded.get("resolved_model"), now, options.protocol):
         raise RunConfigError(
-            f"the run in {out} was built as {resolved}, but protocol {options.protocol} now resolves {spec} to "
-            f"{options.model_spec(spec)}; resume it with a keras-lmrnn whose protocol matches, or start a new run"
+            f"the run in {out} was built as {recorded['resolved_model']}, but protocol {options.protocol} now "
+            f"resolves {spec} to {now}; resume it with a keras-lmrnn whose protocol matches, or start a new run"
         )
     defaults = RunOptions().as_dict()  # for keys older runs did not record (they ran under lmrnn-v1)
     for key, value in options.as_dict().items():
@@ -255,6 +255,14 @@ def _protocol_settings_changed(resolved, now, protocol):
     except ValueError:
         return False  # a damaged record: the model checks that follow refuse it
     return any(before.get(key) != after.get(key) for key in protocols.get(protocol).model)
+
+
+def refusals():
+    """Exceptions that refuse a run as asked (bad folder, record, checkpoint
+    or data settings): running it again unchanged would fail the same way."""
+    from keras_lmrnn import tasks, training
+
+    return runs.RunFolderError, RunConfigError, training.CheckpointError, tasks.SequenceTooShort
 
 
 def build(spec, options, size):

@@ -121,6 +121,11 @@ def group_by_d(specs):
     return {k: sorted(v) for k, v in groups.items()}, dense
 
 
+def _settings_label(rest):
+    """",alpha=1,init=identity" for the (key, value) pairs of `group_by_d`."""
+    return "".join(f",{k}={v}" for k, v in rest)
+
+
 def plot_curves(folder, metric="response_accuracy"):
     """Mean learning curve of each model with standard-error bands (Fig. 5a)."""
     import matplotlib
@@ -165,11 +170,11 @@ def plot_against_d(folder, step=None, metric="response_accuracy"):
         ds = [d for d, _ in members]
         means = [by_spec[s][f"{metric}@{step}"] for _, s in members]
         errors = [np.nan_to_num(by_spec[s][f"{metric}@{step}_se"]) for _, s in members]
-        extra = "".join(f",{k}={v}" for k, v in rest)
+        extra = _settings_label(rest)
         bar = ax.errorbar(ds, means, yerr=errors, marker="o", capsize=3, label=f"{kind} N={n}{extra}")
         colors.setdefault(n, bar[0].get_color())
     for (n, rest), spec in dense.items():
-        extra = "".join(f",{k}={v}" for k, v in rest)
+        extra = _settings_label(rest)
         mean, error = by_spec[spec][f"{metric}@{step}"], np.nan_to_num(by_spec[spec][f"{metric}@{step}_se"])
         color = colors.get(n, "gray")
         ax.axhline(mean, color=color, ls="--", lw=1, label=f"dense N={n}{extra}")

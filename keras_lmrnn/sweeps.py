@@ -399,7 +399,7 @@ def _ray_loop(ray, WorkerDied, one_run, folder, todo, backend, retries, progress
 def worker_main(folder, name):
     """A worker process: trains one run of the sweep in `folder`; exit status."""
     folder = pathlib.Path(folder)
-    from keras_lmrnn import tasks, training
+    from keras_lmrnn import training
 
     try:
         sweep = read_sweep(folder)
@@ -415,8 +415,7 @@ def worker_main(folder, name):
     except training.TrainingDiverged as error:
         print(error, file=sys.stderr)
         return DIVERGED
-    except (SweepError, runs.RunFolderError, runner.RunConfigError, training.CheckpointError,
-            tasks.SequenceTooShort) as error:  # the same again would fail the same way: no retry
+    except (SweepError, *runner.refusals()) as error:  # the same again would fail the same way: no retry
         print(error, file=sys.stderr)
         return REFUSED
     return DONE
