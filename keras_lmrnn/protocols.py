@@ -70,6 +70,10 @@ PROTOCOLS = {
 }
 
 
+# The spec keys a protocol may set (every protocol sets all of them).
+MODEL_KEYS = ("alpha", "init", "linear_init")
+
+
 def names():
     """The protocol names, e.g. for a command line's choices."""
     return list(PROTOCOLS)

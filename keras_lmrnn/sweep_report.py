@@ -101,13 +101,13 @@ def group_by_d(specs):
     may add the protocol's keys alpha, init and linear_init to either; `rest`
     holds them as sorted (key, value) pairs, so two dense networks of one
     size under different settings stay two lines)."""
-    from keras_lmrnn import models
+    from keras_lmrnn import models, protocols
 
     groups, dense = {}, {}
     for spec in specs:
         kind, kwargs = models.parse_spec(spec)
         kwargs = dict(kwargs)
-        if kind == "dense" and set(kwargs) <= {"n", "alpha", "init", "linear_init"}:  # protocol keys allowed
+        if kind == "dense" and set(kwargs) <= {"n", *protocols.MODEL_KEYS}:
             n = kwargs.pop("n")
             dense[(n, tuple(sorted(kwargs.items())))] = spec
             continue

@@ -199,6 +199,11 @@ def test_resolve_spec_fills_only_what_the_spec_leaves_out():
         protocols.resolve_spec("dense:n=400", "bogus")
 
 
+@pytest.mark.parametrize("name", protocols.names())
+def test_every_protocol_sets_exactly_the_protocol_model_keys(name):
+    assert tuple(protocols.get(name).model) == protocols.MODEL_KEYS
+
+
 def test_run_options_take_the_protocols_values_unless_given():
     options = runner.RunOptions(protocol="neurogym")
     assert (options.batch_size, options.seq_len, options.layout, options.clipnorm) == (4, 350, "continuous", 1.0)
