@@ -164,6 +164,10 @@ def make_parser():
     report = commands.add_parser("report", help="mean and standard error over seeds of a (partial) sweep")
     report.add_argument("sweep", help="a sweep folder")
     report.add_argument("--at", type=_steps_list, default=None, help="steps of the table, e.g. 1000,2000")
+    report.add_argument(
+        "--baseline", default=None, metavar="SPEC",
+        help="the model every other is compared with, paired by seed (default: the sweep's first dense model)",
+    )
 
     analyze = commands.add_parser(
         "analyze", help="task variance, unit clusters and cluster lesions of a preset or run (Yang et al. 2019)"
@@ -438,7 +442,9 @@ def cmd_report(args):
         raise UsageError(str(error)) from None
     if args.at:
         _check_at(args.at, sweep.options.steps, sweep.options.eval_every)
-    print(sweep_report.write_report(folder, args.at))
+    if args.baseline is not None and args.baseline not in sweep.models:
+        raise UsageError(f"--baseline {args.baseline!r} is not a model of this sweep; its models: {list(sweep.models)}")
+    print(sweep_report.write_report(folder, args.at, args.baseline))
     print(f"wrote {folder}/report.csv, report.md, curves.png, performance_vs_d.png")
 
 

@@ -4,8 +4,11 @@ For each model of a sweep (see `keras_lmrnn.sweeps`): its learning curve
 averaged over seeds with standard-error bands (paper Fig. 5a), performance at
 chosen steps against the locality radius d, one line per N (Figs. 5b, 7a;
 models that differ only in d are grouped from their specs, autapse pools at
-d = 0, dense networks as horizontal lines), a CSV and a Markdown table. It
-works on a partial sweep: every number says how many seeds it averages.
+d = 0, dense networks as horizontal lines), a CSV and a Markdown table, and
+each model's difference to a baseline (by default the sweep's first dense
+network) paired by seed: runs of one seed saw the same batches, so the paired
+difference is the sharper comparison. It works on a partial sweep: every
+number says how many seeds it averages.
 Diverged runs are counted and never scored.
 
 Example:
@@ -93,6 +96,59 @@ def summarize(folder, at=None):
                 row[f"{metric}@{step}_n"] = n
         rows.append(row)
     return rows, at
+
+
+def default_baseline(specs):
+    """The first `dense` spec of `specs` (the reference of paired differences), or None."""
+    from keras_lmrnn import models
+
+    return next((spec for spec in specs if models.parse_spec(spec)[0] == "dense"), None)
+
+
+def paired_differences(folder, baseline, at=None, metric="response_accuracy"):
+    """Each other model minus `baseline` (a model of the sweep), seed by seed.
+
+    Returns (rows, at): one row per model, {"model": spec, step: (mean, standard
+    error, n, ahead)} over the n seeds where both runs reached the step; `ahead`
+    counts the seeds on which the model scored higher than the baseline.
+
+    >>> rows, at = paired_differences("runs/sweep", "dense:n=400")   # doctest: +SKIP
+    """
+    sweep, found = collect(folder)
+    if baseline not in found:
+        raise ValueError(f"Invalid value for argument `baseline`: expected one of the sweep's models {list(found)}. "
+                         f"Received: baseline={baseline!r}")
+    at = list(at or default_steps(sweep))
+    reference = {e["seed"]: e["curves"][metric] for e in found[baseline]}
+    rows = []
+    for spec, entries in found.items():
+        if spec == baseline:
+            continue
+        row = {"model": spec}
+        for step in at:
+            pairs = [(e["curves"][metric].get(step), reference[e["seed"]].get(step)) for e in entries]
+            diffs = [a - b for a, b in pairs if a is not None and b is not None and math.isfinite(a - b)]
+            row[step] = (*mean_and_error(diffs), sum(d > 0 for d in diffs))
+        rows.append(row)
+    return rows, at
+
+
+def paired_table(rows, at, baseline):
+    """A Markdown table of `paired_differences` rows."""
+    head = ["model minus " + f"`{baseline}`", *[f"@ {s}" for s in at]]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for row in rows:
+        cells = []
+        for step in at:
+            mean, error, n, ahead = row[step]
+            if n == 0:
+                cells.append("-")
+            elif n == 1:
+                cells.append(f"{mean:+.3f} (n=1)")
+            else:
+                cells.append(f"{mean:+.3f} ± {error:.3f} (ahead on {ahead}/{n})")
+        lines.append("| " + " | ".join([f"`{row['model']}`", *cells]) + " |")
+    return "\n".join(lines) + "\n"
 
 
 def group_by_d(specs):
@@ -231,14 +287,19 @@ def read_curves_csv(path):
     return curves
 
 
-def write_report(folder, at=None):
+def write_report(folder, at=None, baseline=None):
     """Writes report.csv, curves.csv, report.md, curves.png and
     performance_vs_d.png (response accuracy; the same figures suffixed with
     _trial_accuracy and _last_step_accuracy for the other metrics) into the
-    sweep folder; returns the Markdown text."""
+    sweep folder; returns the Markdown text. report.md ends with every model's
+    paired difference to `baseline` (default: `default_baseline` of the
+    sweep's models; none when the sweep has no dense network)."""
     import matplotlib.pyplot as plt
 
     folder = pathlib.Path(folder)
+    sweep = read_sweep(folder)
+    baseline = baseline or default_baseline(sweep.models)
+    paired = [paired_differences(folder, baseline, at, metric) for metric in METRICS] if baseline else []
     rows, at = summarize(folder, at)
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=list(rows[0]))
@@ -246,7 +307,6 @@ def write_report(folder, at=None):
     writer.writerows(rows)
     runs.atomic_write_text(folder / "report.csv", buffer.getvalue())
     runs.atomic_write_text(folder / "curves.csv", curves_csv(folder))
-    sweep = read_sweep(folder)
     text = (
         f"# Sweep report: {sweep.options.battery}, {sweep.options.steps} steps, seeds {list(sweep.seeds)}, "
         f"protocol {sweep.options.protocol}\n\n"
@@ -258,6 +318,10 @@ def write_report(folder, at=None):
         + "\nLast-step accuracy (the decision at each trial's last step, as neurogym's examples score):\n\n"
         + markdown_table(rows, at, "last_step_accuracy")
     )
+    for metric, (differences, _) in zip(METRICS, paired):
+        text += (f"\nPaired by seed (runs of one seed saw the same batches), {metric.replace('_', ' ')}: "
+                 f"mean ± standard error of the difference, and on how many seeds the model is ahead:\n\n"
+                 + paired_table(differences, at, baseline))
     runs.atomic_write_text(folder / "report.md", text)
     for metric in METRICS:  # response accuracy: curves.png, performance_vs_d.png; others suffixed
         suffix = "" if metric == "response_accuracy" else f"_{metric}"

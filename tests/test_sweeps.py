@@ -282,3 +282,30 @@ def test_group_by_d_keeps_protocol_keys_together():
         (0, "autapse:n=400,alpha=1"), (2, "lmrnn:n=400,d=2,alpha=1"), (6, "lmrnn:n=400,d=6,alpha=1")]
     # two dense nets of one size under different settings are two lines; one with other keys is none
     assert dense == {(400, (("alpha", 1.0),)): "dense:n=400,alpha=1", (400, (("alpha", 0.5),)): "dense:n=400,alpha=0.5"}
+
+
+def test_paired_differences_subtract_the_baseline_seed_by_seed(tiny_sweep):
+    _, found = sweep_report.collect(tiny_sweep)
+    rows, at = sweep_report.paired_differences(tiny_sweep, SPECS[1], at=[2, 4])
+    assert [row["model"] for row in rows] == [SPECS[0]]
+    for step in at:
+        diffs = [a["curves"]["response_accuracy"][step] - b["curves"]["response_accuracy"][step]
+                 for a, b in zip(found[SPECS[0]], found[SPECS[1]], strict=True)]
+        mean, error, n, ahead = rows[0][step]
+        assert (mean, n, ahead) == (pytest.approx(np.mean(diffs)), 2, sum(d > 0 for d in diffs))
+        assert error == pytest.approx(np.std(diffs, ddof=1) / np.sqrt(2))
+    with pytest.raises(ValueError, match="baseline='dense:n=99'"):
+        sweep_report.paired_differences(tiny_sweep, "dense:n=99")
+
+
+def test_report_compares_with_the_first_dense_model_unless_told(capsys, tiny_sweep):
+    assert sweep_report.default_baseline(SPECS) == SPECS[1]
+    assert sweep_report.default_baseline(SPECS[:1]) is None
+    status, out, err = run_cli(capsys, "report", tiny_sweep)
+    assert status == 0, err
+    assert f"| model minus `{SPECS[1]}` |" in out and f"| `{SPECS[0]}` |" in out
+    status, out, err = run_cli(capsys, "report", tiny_sweep, "--baseline", SPECS[0])
+    assert status == 0, err
+    assert f"| model minus `{SPECS[0]}` |" in out
+    status, out, err = run_cli(capsys, "report", tiny_sweep, "--baseline", "dense:n=99")
+    assert status == 2 and "--baseline 'dense:n=99'" in err and "\n" not in err.strip()
