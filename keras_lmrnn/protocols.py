@@ -18,6 +18,12 @@ under one name, so that runs, sweeps and presets say which one they used:
                 (as the authors' Mod_Cog README builds its `ngym.Dataset`),
                 plain cross-entropy on every step, global gradient norm
                 clipped at 1.
+    neurogym-indegree
+                `neurogym` with lmrnn-v1's in-degree scaled recurrent init
+                in place of W = 0.5 I: chosen by this library's screen
+                (README, "The protocol question"), where the identity init
+                was the factor that cancelled the LM-RNN's lead; not a
+                setting any source states.
 
 A protocol's model settings (alpha, init, linear_init) fill in the keys a
 model spec leaves out; its training settings are `RunOptions` defaults.
@@ -68,6 +74,13 @@ PROTOCOLS = {
                   "clipnorm": 1.0},
     ),
 }
+PROTOCOLS["neurogym-indegree"] = dataclasses.replace(
+    PROTOCOLS["neurogym"],
+    name="neurogym-indegree",
+    description="neurogym's template with the in-degree scaled recurrent init of lmrnn-v1 instead of W = 0.5 I "
+    "(chosen by this library's protocol screen)",
+    model={**PROTOCOLS["neurogym"].model, "init": "indegree"},
+)
 
 
 # The spec keys a protocol may set (every protocol sets all of them).

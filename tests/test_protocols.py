@@ -199,6 +199,14 @@ def test_resolve_spec_fills_only_what_the_spec_leaves_out():
         protocols.resolve_spec("dense:n=400", "bogus")
 
 
+def test_neurogym_indegree_is_neurogym_with_the_indegree_init():
+    ng, chosen = protocols.get("neurogym"), protocols.get("neurogym-indegree")
+    assert chosen.training == ng.training
+    assert chosen.model == {**ng.model, "init": "indegree"} and ng.model["init"] == "identity"
+    assert protocols.resolve_spec("lmrnn:n=400,d=6", "neurogym-indegree") == \
+        "lmrnn:n=400,d=6,alpha=1,init=indegree,linear_init=torch"
+
+
 @pytest.mark.parametrize("name", protocols.names())
 def test_every_protocol_sets_exactly_the_protocol_model_keys(name):
     assert tuple(protocols.get(name).model) == protocols.MODEL_KEYS
