@@ -143,4 +143,18 @@ def describe(spec, options):
     _, resolved = models.parse_spec(resolve_spec(spec, options.protocol))
     settings = {k: resolved[k] for k in chosen.model}
     settings.update({k: getattr(options, k) for k in chosen.training})
-    return {"name": chosen.name, "settings": settings, "overrides": overrides(spec, options)}
+    record = {"name": chosen.name, "settings": settings, "overrides": overrides(spec, options)}
+    if record["overrides"]:
+        record["same_settings_as"] = matching(settings)
+    return record
+
+
+def matching(settings):
+    """The protocols whose every setting equals `settings` ({key: value}, as
+    `describe` records them): e.g. a `neurogym` run with `init=indegree`
+    used exactly the settings of `neurogym-indegree`.
+
+    >>> matching({**get("neurogym").model, **get("neurogym").training, "init": "indegree"})
+    ['neurogym-indegree']
+    """
+    return [name for name, p in PROTOCOLS.items() if {**p.model, **p.training} == settings]

@@ -282,13 +282,18 @@ def test_unknown_protocol_is_one_line(capsys, tmp_path):
     assert status == 2 and "--protocol" in err and "neurogym" in err and len(err.strip().splitlines()) == 1
 
 
-def test_make_preset_records_the_protocol():
+def load_make_preset():
     import importlib.util
 
-    spec = importlib.util.spec_from_file_location("make_preset", pathlib.Path(__file__).parent.parent / "tools" /
-                                                  "make_preset.py")
-    make_preset = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(make_preset)
+    path = pathlib.Path(__file__).parent.parent / "tools" / "make_preset.py"
+    spec = importlib.util.spec_from_file_location("make_preset", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_make_preset_records_the_protocol():
+    make_preset = load_make_preset()
     config = {"model": "lmrnn:n=16,d=1", "protocol": "neurogym", "batch_size": 4, "seq_len": 30,
               "layout": "continuous", "loss_weighting": "uniform", "clipnorm": 1.0}
     record = make_preset.protocol_record(config)
@@ -296,3 +301,15 @@ def test_make_preset_records_the_protocol():
     assert record["settings"]["alpha"] == 1.0 and record["settings"]["init"] == "identity"
     old = make_preset.protocol_record({"model": "dense:n=16", "batch_size": 32, "seq_len": 100})
     assert old["name"] == "lmrnn-v1" and old["overrides"] == {"batch_size": 32}
+
+
+def test_a_run_equal_to_another_protocol_says_so_on_its_card():
+    make_preset = load_make_preset()
+    config = {"model": "lmrnn:n=16,d=1,init=indegree", "protocol": "neurogym", "batch_size": 4, "seq_len": 350,
+              "layout": "continuous", "loss_weighting": "uniform", "clipnorm": 1.0}
+    record = make_preset.protocol_record(config)
+    assert record["overrides"] == {"init": "indegree"} and record["same_settings_as"] == ["neurogym-indegree"]
+    assert "exactly the settings of protocol `neurogym-indegree`" in make_preset.protocol_text({"protocol": record})
+    other = make_preset.protocol_record({**config, "seq_len": 30})
+    assert other["same_settings_as"] == []
+    assert "exactly" not in make_preset.protocol_text({"protocol": other})

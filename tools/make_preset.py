@@ -57,8 +57,9 @@ def protocol_text(meta):
     record = meta["protocol"]
     settings = ", ".join(f"{k} {v}" for k, v in record["settings"].items())
     departs = ", ".join(f"{k} {v}" for k, v in record["overrides"].items()) or "nothing"
+    same = "".join(f" These are exactly the settings of protocol `{name}`." for name in record.get("same_settings_as", []))
     return (f"Training protocol `{record['name']}` (see the README's \"Training protocols\"): {settings}; "
-            f"this preset departs from it in: {departs}.")
+            f"this preset departs from it in: {departs}.{same}")
 
 
 def main():
