@@ -440,3 +440,39 @@ def test_card_states_the_recorded_architecture(name):
         expected = f"(N = {meta['n']}, d = {meta['d']}, mask \"{meta['mask']}\")"
     assert expected in card
     assert "None" not in card.split("## Training")[0]
+
+
+@pytest.mark.skipif(not PRESETS, reason="no presets")
+def test_rename_preset_changes_the_name_and_keeps_the_weights(tmp_path):
+    old = PRESETS[0]
+    presets = tmp_path / "presets"
+    presets.mkdir()
+    before = copy_of(old, presets)
+    weights = zoo.sha256(before / "model.weights.h5")
+    target = tool("rename_preset").rename(presets, old, old + "_renamed")
+    assert not before.exists() and sorted(p.name for p in presets.iterdir()) == [old + "_renamed"]
+    zoo.verify(target)
+    assert zoo.sha256(target / "model.weights.h5") == weights
+    assert json.loads((target / "metadata.json").read_text())["name"] == old + "_renamed"
+    card = (target / "README.md").read_text()
+    assert card.startswith(f"# {old}_renamed\n") and f'"{old}"' not in card
+    with pytest.raises(SystemExit, match="exists already"):  # never overwrites
+        tool("rename_preset").rename(presets, old + "_renamed", old + "_renamed")
+
+
+def test_rename_preset_replaces_whole_names_only():
+    renamed = tool("rename_preset").renamed_text
+    assert renamed("a_d6 a_d6_x b-a_d6 (a_d6)", "a_d6", "a_d6_v1") == "a_d6_v1 a_d6_x b-a_d6 (a_d6_v1)"
+
+
+def test_aliases_name_registered_presets_and_no_alias_is_a_name():
+    assert set(zoo.ALIASES.values()) <= set(PRESETS)
+    assert not set(zoo.ALIASES) & set(PRESETS)
+
+
+@pytest.mark.skipif(not PRESETS, reason="no presets")
+def test_a_former_name_loads_the_renamed_preset_with_a_warning(monkeypatch):
+    monkeypatch.setitem(zoo.ALIASES, "an_old_name", PRESETS[0])
+    with pytest.warns(FutureWarning, match=f"now called '{PRESETS[0]}'"):
+        assert zoo.preset_path("an_old_name") == zoo.preset_path(PRESETS[0])
+    assert "an_old_name" not in zoo.list_presets()

@@ -22,8 +22,9 @@ import difflib
 import hashlib
 import json
 import pathlib
+import warnings
 
-from keras_lmrnn.zoo.registry import PRESETS
+from keras_lmrnn.zoo.registry import ALIASES, PRESETS
 
 PRESET_DIR = pathlib.Path(__file__).resolve().parent / "presets"
 # The files that define a preset's model or its card's claims, each checked
@@ -46,7 +47,19 @@ def list_presets():
 
 
 def preset_path(name_or_path):
-    """The folder of a registered preset name, or a given folder path."""
+    """The folder of a registered preset name, or a given folder path.
+
+    A former name (`registry.ALIASES`) gives the renamed preset, the same
+    weights, with a FutureWarning naming the new name.
+    """
+    if name_or_path in ALIASES:
+        new = ALIASES[name_or_path]
+        warnings.warn(
+            f"Preset {name_or_path!r} is now called {new!r} (preset names say their training protocol); "
+            f"loading {new!r}, the same weights. Use the new name; see keras_lmrnn.zoo.list_presets().",
+            FutureWarning, stacklevel=3,
+        )
+        name_or_path = new
     if name_or_path in PRESETS:
         return PRESET_DIR / name_or_path
     path = pathlib.Path(name_or_path)

@@ -20,3 +20,7 @@ PRESETS = {
     "modcog84_dense_140": "dense RNN(140), about the recurrent synapses of 20x20 d=4, Mod-Cog 84 tasks, 10k steps",
     "modcog84_l1_400": "dense RNN(400) with L1 on W, Mod-Cog 84 tasks, 10k steps",
 }
+
+# Former names of renamed presets: {old name: new name}; loading an old name
+# gives the renamed preset (the same files) with a FutureWarning.
+ALIASES = {}

@@ -1,0 +1,65 @@
+"""Renames a zoo preset folder: its weights stay, its name changes everywhere in it.
+
+    python tools/rename_preset.py OLD_NAME NEW_NAME
+
+Moves zoo/presets/OLD_NAME to zoo/presets/NEW_NAME, replaces the name in the
+folder's metadata.json and README.md (whole names only), rewrites the
+manifest and verifies the result. The weights, config and example files are
+not touched, so their SHA-256 stay what they were. Nothing is changed when a
+check fails: the new folder is built as a copy first, then the old one goes.
+Register NEW_NAME in zoo/registry.py (and OLD_NAME in its ALIASES) yourself.
+"""
+
+import argparse
+import pathlib
+import re
+import shutil
+import sys
+import tempfile
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+TEXT_FILES = ("metadata.json", "README.md")
+
+
+def renamed_text(text, old, new):
+    """`text` with every whole occurrence of the preset name `old` replaced by `new`."""
+    return re.sub(rf"(?<![\w-]){re.escape(old)}(?![\w-])", new, text)
+
+
+def rename(presets, old, new):
+    """Renames presets/old to presets/new (see the module docstring)."""
+    from keras_lmrnn import zoo
+
+    source, target = presets / old, presets / new
+    if not source.is_dir():
+        raise SystemExit(f"no preset folder {source}")
+    if target.exists():
+        raise SystemExit(f"{target} exists already; not overwriting it")
+    zoo.verify(source)
+    staging = pathlib.Path(tempfile.mkdtemp(dir=presets, prefix=f".{new}-"))
+    try:
+        shutil.copytree(source, staging, dirs_exist_ok=True)
+        for name in TEXT_FILES:
+            path = staging / name
+            path.write_text(renamed_text(path.read_text(), old, new))
+        zoo.write_manifest(staging)
+        zoo.verify(staging)
+        staging.rename(target)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    shutil.rmtree(source)
+    return target
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("old")
+    parser.add_argument("new")
+    args = parser.parse_args()
+    target = rename(ROOT / "zoo" / "presets", args.old, args.new)
+    print(f"renamed to {target}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
