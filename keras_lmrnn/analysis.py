@@ -32,7 +32,7 @@ Figures (matplotlib `Figure` objects, drawn without pyplot): `plot_feature_map`,
 Example:
 
 >>> from keras_lmrnn import analysis, zoo
->>> model = zoo.load("yang20_lmrnn_16x16_d2")
+>>> model = zoo.load("yang20_lmrnn_16x16_d2_lmrnn-v1")
 >>> act = analysis.activity(model, "yang20", trials_per_task=32)
 >>> tv = analysis.task_variance(act)                 # (256 units, 20 tasks)
 >>> ntv, units = analysis.normalize(tv)               # active units only
@@ -213,7 +213,7 @@ def activity(model, tasks="modcog84", trials_per_task=32, seed=0, rule_tasks=Non
     Example:
 
     >>> from keras_lmrnn import zoo
-    >>> act = activity(zoo.load("yang20_autapse_16x16"), ["go", "dm1"], trials_per_task=8)
+    >>> act = activity(zoo.load("yang20_autapse_16x16_lmrnn-v1"), ["go", "dm1"], trials_per_task=8)
     >>> act.rates[0].shape[0], act.rates[0].shape[2]
     (8, 256)
     """

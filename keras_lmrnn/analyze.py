@@ -12,7 +12,7 @@ paper Fig. 7b. `write(result, folder)` writes the arrays (`analysis.npz`),
 Example:
 
 >>> from keras_lmrnn import analyze, zoo
->>> result = analyze.analyze(zoo.load("yang20_lmrnn_16x16_d2"), "yang20")   # doctest: +SKIP
+>>> result = analyze.analyze(zoo.load("yang20_lmrnn_16x16_d2_lmrnn-v1"), "yang20")   # doctest: +SKIP
 >>> analyze.write(result, "analysis/d2")                                     # doctest: +SKIP
 """
 

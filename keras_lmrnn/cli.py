@@ -5,7 +5,7 @@
     keras-lmrnn compare --models lmrnn:n=400,d=2 dense:n=400 --steps 2000 --out runs/cmp
     keras-lmrnn sweep --models lmrnn:n=400,d=2 dense:n=400 --seeds 0-4 --steps 2000 --out runs/sweep
     keras-lmrnn report runs/sweep
-    keras-lmrnn analyze modcog84_lmrnn_20x20_d6 --out analysis/d6
+    keras-lmrnn analyze modcog84_lmrnn_20x20_d6_lmrnn-v1 --out analysis/d6
     keras-lmrnn tasks --battery yang20
     keras-lmrnn tasks --plot dlygo_intl --out dlygo_intl.png
 

@@ -58,7 +58,7 @@ def planted():
 @pytest.fixture(scope="module")
 def yang20_d2():
     """The yang20 d=2 preset, its activity, normalised task variance and clusters."""
-    model = zoo.load("yang20_lmrnn_16x16_d2")
+    model = zoo.load("yang20_lmrnn_16x16_d2_lmrnn-v1")
     act = analysis.activity(model, "yang20", trials_per_task=32)
     ntv, units = analysis.normalize(analysis.task_variance(act))
     clusters = analysis.cluster_units(ntv, "agglomerative", units=units)

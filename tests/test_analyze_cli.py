@@ -27,7 +27,7 @@ def kept_run(tmp_path_factory):
 
 def test_analyze_a_preset(capsys, tmp_path):
     out = tmp_path / "a"
-    status, text, err = run_cli(capsys, "analyze", "yang20_lmrnn_16x16_d2", "--out", out, "--trials-per-task", "16")
+    status, text, err = run_cli(capsys, "analyze", "yang20_lmrnn_16x16_d2_lmrnn-v1", "--out", out, "--trials-per-task", "16")
     assert status == 0, err
     record = json.loads((out / "clusters.json").read_text())
     assert record["settings"]["battery"] == "yang20"  # from the preset's metadata
@@ -60,11 +60,11 @@ def test_analyze_a_run_over_training(capsys, tmp_path, kept_run):
     "extra, words",
     [
         (["no/such/model", "--out", "{tmp}/a"], "no model at"),
-        (["yang20_lmrnn_16x16_d2", "--battery", "modcog84", "--out", "{tmp}/a"], "fits --battery yang20"),
-        (["yang20_lmrnn_16x16_d2", "--over-training", "--out", "{tmp}/a"], "--over-training"),
-        (["yang20_lmrnn_16x16_d2", "--out", "{tmp}/mine"], "not made by keras-lmrnn"),
-        (["yang20_lmrnn_16x16_d2", "--out", "{tmp}/file/a"], "is a file"),
-        (["yang20_lmrnn_16x16_d2", "--method", "spectral", "--out", "{tmp}/a"], "invalid choice"),
+        (["yang20_lmrnn_16x16_d2_lmrnn-v1", "--battery", "modcog84", "--out", "{tmp}/a"], "fits --battery yang20"),
+        (["yang20_lmrnn_16x16_d2_lmrnn-v1", "--over-training", "--out", "{tmp}/a"], "--over-training"),
+        (["yang20_lmrnn_16x16_d2_lmrnn-v1", "--out", "{tmp}/mine"], "not made by keras-lmrnn"),
+        (["yang20_lmrnn_16x16_d2_lmrnn-v1", "--out", "{tmp}/file/a"], "is a file"),
+        (["yang20_lmrnn_16x16_d2_lmrnn-v1", "--method", "spectral", "--out", "{tmp}/a"], "invalid choice"),
     ],
 )
 def test_bad_analyze_arguments_get_one_line(capsys, tmp_path, extra, words):

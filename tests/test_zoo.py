@@ -208,7 +208,7 @@ def test_clusters_section_is_inserted_or_replaced(card, expected):
 def test_render_zoo_clusters_reproduces_a_preset_byte_for_byte(tmp_path, backend):
     """Rerunning the tool on a preset changes nothing: same feature map, metadata, card and manifest
     (under the backend that rendered it; another backend's rounding may move a pixel)."""
-    name = "yang20_lmrnn_16x16_d2"
+    name = "yang20_lmrnn_16x16_d2_lmrnn-v1"
     if name not in PRESETS:
         pytest.skip(f"{name} is not registered")
     if zoo.metadata(name)["clusters"]["backend"] != backend:
@@ -324,8 +324,8 @@ def test_absolute_paths_finds_them(text, found):
         ),
         # A relative --out is the recipe's own and is kept.
         (
-            "/home/me/env/bin/keras-lmrnn train --model dense:n=4 --out runs/zoo/modcog84_dense_140",
-            "keras-lmrnn train --model dense:n=4 --out runs/zoo/modcog84_dense_140",
+            "/home/me/env/bin/keras-lmrnn train --model dense:n=4 --out runs/zoo/modcog84_dense_140_lmrnn-v1",
+            "keras-lmrnn train --model dense:n=4 --out runs/zoo/modcog84_dense_140_lmrnn-v1",
         ),
         ("keras-lmrnn train --out=/tmp/x/run_1/ --quiet", "keras-lmrnn train --out=runs/run_1 --quiet"),
         ("/opt/lib/keras_lmrnn/cli.py train --out ../elsewhere/r2", "keras-lmrnn train --out runs/r2"),
@@ -367,7 +367,7 @@ def test_make_preset_writes_a_verified_preset_with_a_portable_command(tmp_path, 
     tool = make_preset()
     (tmp_path / "zoo" / "presets").mkdir(parents=True)
     monkeypatch.setattr(tool, "ROOT", tmp_path)
-    name = "yang20_dense_256"  # a registered name; written under tmp_path only
+    name = "yang20_dense_256_lmrnn-v1"  # a registered name; written under tmp_path only
     monkeypatch.setattr(sys, "argv", ["make_preset.py", str(run), name, "--eval-csv", str(eval_csv)])
     tool.main()
 
@@ -383,12 +383,13 @@ def test_make_preset_writes_a_verified_preset_with_a_portable_command(tmp_path, 
     assert meta["clusters"]["command"] == render_zoo_clusters().command(name, keras.backend.backend())
     assert "\n## Clusters\n" in (folder / "README.md").read_text()
     zoo.load(folder)  # the manifest was written after every file it checksums
-    command = f"keras-lmrnn {train}".replace(str(run), "runs/run")
+    # The command names the run's protocol (lmrnn-v1 for a config from before protocols).
+    command = f"keras-lmrnn {train}".replace(str(run), "runs/run").replace("train ", "train --protocol lmrnn-v1 ", 1)
     assert zoo.metadata(folder)["training_command"] == command
     card = (folder / "README.md").read_text()
     assert f"\n    {command}\n" in card
     assert absolute_paths(card) == [] and absolute_paths((folder / "metadata.json").read_text()) == []
-    assert meta["protocol"] == {"name": "lmrnn-v1", "overrides": {"batch_size": 4, "seq_len": 30}, "settings": {
+    assert meta["protocol"] == {"name": "lmrnn-v1", "overrides": {"batch_size": 4, "seq_len": 30}, "same_settings_as": [], "settings": {
         "alpha": 0.2, "init": "indegree", "linear_init": "keras", "batch_size": 4, "seq_len": 30, "layout": "stream",
         "loss_weighting": "uniform", "clipnorm": 0.0}}
     assert "Training protocol `lmrnn-v1`" in card and "departs from it in: batch_size 4, seq_len 30." in card
@@ -409,6 +410,14 @@ def test_unknown_name_suggests_presets():
     assert "Did you mean" in str(info.value)
 
 
+@pytest.mark.parametrize("name", PRESETS)
+def test_a_presets_name_says_the_protocol_it_was_trained_under(name):
+    record = zoo.metadata(name)["protocol"]
+    model, protocol = zoo.registry.PARTS[name]
+    assert name == f"{model}_{protocol}"
+    assert protocol == record["name"] or protocol in record.get("same_settings_as", [])
+
+
 def test_registry_folders_and_readme_agree():
     folders = sorted(p.name for p in (ROOT / "zoo" / "presets").iterdir() if not p.name.startswith("."))
     assert folders == sorted(PRESETS)
@@ -418,15 +427,24 @@ def test_registry_folders_and_readme_agree():
     assert listed == PRESETS
 
 
+def recipe_specs():
+    """{model name: spec} of the `[MODEL]=SPEC` tables of zoo/recipes/*.sh."""
+    text = "".join(p.read_text() for p in (ROOT / "zoo" / "recipes").glob("*.sh"))
+    return dict(re.findall(r"^\s*\[(\w+)\]=(\S+)$", text, re.M))
+
+
 @pytest.mark.parametrize("name", PRESETS)
 def test_a_recipe_trains_the_preset_as_recorded(name):
-    """The committed recipe names this preset with the model its metadata records."""
-    recipes = "".join(p.read_text() for p in (ROOT / "zoo" / "recipes").glob("*.sh"))
-    spec = zoo.metadata(name)["model"]
-    assert f"[{name}]={spec}\n" in recipes or f"preset {name} {spec} " in recipes, (
-        f"no recipe in zoo/recipes trains {name} as {spec}"
-    )
-    assert f"--model {spec} " in zoo.metadata(name)["training_command"]
+    """The committed recipe, under the preset's protocol, builds the model its metadata records."""
+    from keras_lmrnn import protocols
+
+    meta = zoo.metadata(name)
+    model, protocol = zoo.registry.PARTS[name]
+    assert model in recipe_specs(), f"no recipe in zoo/recipes trains {model}"
+    from_recipe = models.parse_spec(protocols.resolve_spec(recipe_specs()[model], protocol))
+    recorded = models.parse_spec(protocols.resolve_spec(meta["model"], meta["protocol"]["name"]))
+    assert from_recipe == recorded
+    assert f"--model {meta['model']} " in meta["training_command"]
 
 
 @pytest.mark.parametrize("name", PRESETS)

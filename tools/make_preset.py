@@ -89,7 +89,7 @@ def main():
     if [r["task"] for r in table] != tasks.names(config["battery"]):
         sys.exit(f"{args.eval_csv} does not list the tasks of {config['battery']}")
 
-    command = portable_command(config["command"])
+    command = portable_command(config["command"], config.get("protocol", "lmrnn-v1"))
     if any(word.startswith(("/", "~")) or ":\\" in word for word in command.split()):
         sys.exit(f"the run's command still names a path of its machine after portable_command: {command}")
     kind, _ = models.parse_spec(config["model"])
@@ -169,15 +169,21 @@ def clusters_tool():
     return module
 
 
-def portable_command(command):
+def portable_command(command, protocol=None):
     """`command` (a run's recorded `keras-lmrnn ...` command line) without paths of the machine
     that ran it: the program as `keras-lmrnn`, an absolute (or `..`, or `~`) --out folder as
-    `runs/<folder name>`. A relative --out such as `runs/zoo/NAME` is kept.
+    `runs/<folder name>`. A relative --out such as `runs/zoo/NAME` is kept. With `protocol`
+    (the run's), a command that does not name one gets `--protocol PROTOCOL` after its
+    subcommand, so it repeats the run whatever the default protocol is then.
 
     >>> portable_command("/work/main/.venv/bin/keras-lmrnn train --model dense:n=4 --out /work/runs/long/dense_4")
     'keras-lmrnn train --model dense:n=4 --out runs/dense_4'
+    >>> portable_command("keras-lmrnn train --model dense:n=4", protocol="lmrnn-v1")
+    'keras-lmrnn train --protocol lmrnn-v1 --model dense:n=4'
     """
     _program, *words = command.split()
+    if protocol and not any(w == "--protocol" or w.startswith("--protocol=") for w in words):
+        words[1:1] = ["--protocol", protocol]
     for i, word in enumerate(words):
         if word == "--out" and i + 1 < len(words):
             words[i + 1] = _portable_folder(words[i + 1])

@@ -13,8 +13,8 @@ Example:
 
 >>> from keras_lmrnn import zoo
 >>> zoo.list_presets()[:1]
-['yang20_autapse_16x16']
->>> model = zoo.load("modcog84_lmrnn_20x20_d6")        # doctest: +SKIP
+['yang20_autapse_16x16_lmrnn-v1']
+>>> model = zoo.load("modcog84_lmrnn_20x20_d6_lmrnn-v1")        # doctest: +SKIP
 >>> model = zoo.load("path/to/a/preset/folder")         # doctest: +SKIP
 """
 
