@@ -415,7 +415,9 @@ def open_folder(folder, kind="run", overwrite=False, resume=False, part=None):
     Yields the folder as a `pathlib.Path`. If the body fails before a
     checkpoint is written in a folder this call made (or found empty), what
     it wrote is removed again (never anything else), so the corrected
-    command is not blocked by it.
+    command is not blocked by it; unless the failure is a result to keep
+    (an exception whose `keeps_folder` is true, as a diverged run's: its
+    state.json records where it diverged).
     """
     folder = pathlib.Path(folder)
     if holds_lock(folder):  # this process made and checked it already: write on
@@ -452,11 +454,12 @@ def open_folder(folder, kind="run", overwrite=False, resume=False, part=None):
             if kind_of(folder) is None:
                 _write_marker(folder, kind, part)
             yield folder
-    except BaseException:
+    except BaseException as error:
         checkpointed = (folder / "checkpoint.keras").exists() or any(
             (sub / "checkpoint.keras").exists() for sub in folder.iterdir() if sub.is_dir()
         )
-        if (made or adopted) and not checkpointed:
+        # A failure that is itself a result (a diverged run) keeps its record.
+        if (made or adopted) and not checkpointed and not getattr(error, "keeps_folder", False):
             only_lock = _remove_ours(folder)
             with contextlib.suppress(OSError):
                 (folder / LOCK).unlink()

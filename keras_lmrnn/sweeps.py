@@ -4,7 +4,8 @@ Every (model, seed) pair is one run folder under the sweep folder, named
 `run_name(spec, seed)`, trained by the same code path as `keras-lmrnn train`
 (`keras_lmrnn.runner.run`) in a worker process of its own. The sweep folder
 holds `sweep.json` (the grid and the common options). Running the same sweep
-again is the resume: finished runs are skipped, interrupted ones continue
+again is the resume: finished runs (complete or diverged: training is
+deterministic) are skipped, interrupted ones continue
 from their checkpoint (exactly), missing ones start; a request that differs
 from `sweep.json` is refused.
 
@@ -33,6 +34,8 @@ from keras_lmrnn import runner, runs
 
 SWEEP_FILE = "sweep.json"
 FORMAT = 1
+# The states of a run that a rerun of its sweep leaves as they are.
+FINAL = ("complete", "diverged")
 # Worker exit statuses: 0 done, 3 diverged, 2 refused (bad request or folder);
 # anything else (a signal, a crash: 1) is a dead worker, retried.
 DONE, REFUSED, DIVERGED = 0, 2, 3
@@ -284,10 +287,14 @@ def run_sweep(folder, models, seeds, options, jobs=None, use_ray=False, ray_addr
         else:
             runs.atomic_write_text(out / SWEEP_FILE, json.dumps(requested, indent=2) + "\n")
         backend = keras.backend.backend()
-        todo = [(name, spec, seed) for name, spec, seed in sweep.runs() if status(out, name) != "complete"]
+        # Training is deterministic: a diverged run would diverge again, so it is final too.
+        before = {name: status(out, name) for name, _, _ in sweep.runs()}
+        todo = [(name, spec, seed) for name, spec, seed in sweep.runs() if before[name] not in FINAL]
         skipped = len(sweep.runs()) - len(todo)
         if skipped:
-            write(f"{skipped} of {len(sweep.runs())} runs already complete: skipped")
+            diverged = sum(state == "diverged" for state in before.values())
+            note = f" ({diverged} of them diverged; delete a run's folder to train it again)" if diverged else ""
+            write(f"{skipped} of {len(sweep.runs())} runs already finished: skipped{note}")
         progress = _Progress(sweep, out, write, quiet)
         engine = _ray_engine if use_ray else _local_engine
         try:
@@ -295,11 +302,14 @@ def run_sweep(folder, models, seeds, options, jobs=None, use_ray=False, ray_addr
         finally:
             progress.close()
         states = {name: status(out, name) for name, _, _ in sweep.runs()}
-        unfinished = [name for name, state in states.items() if state != "complete"]
+        unfinished = [name for name, state in states.items() if state not in FINAL]
+        diverged = [name for name, state in states.items() if state == "diverged"]
         if not results.get("interrupted"):
             from keras_lmrnn import sweep_report
 
             sweep_report.write_report(out)
+        if diverged:
+            write(f"{len(diverged)} runs diverged (not scored): {', '.join(diverged)}")
         if unfinished:
             write(f"{len(unfinished)} runs unfinished: {', '.join(unfinished)}; run the same command again to continue them")
         if results.get("interrupted"):

@@ -100,6 +100,8 @@ class TrainingDiverged(RuntimeError):
     none).
     """
 
+    keeps_folder = True  # a result: the run folder keeps its record (state.json), see runs.open_folder
+
     def __init__(self, step, loss, checkpoint_step, folder, what=None):
         self.step, self.loss, self.checkpoint_step = step, loss, checkpoint_step
         kept = f"the last finite checkpoint (step {checkpoint_step}) is kept" if checkpoint_step else "no checkpoint was written"

@@ -212,6 +212,11 @@ def test_diverging_training_fails_and_keeps_no_result(capsys, tmp_path):
     assert_one_line_error(status, err, "training diverged", code=1)
     assert "mean response accuracy" not in stdout
     assert not (out / "summary.json").exists()
+    # Diverging before the first checkpoint is a result too: the folder keeps where it diverged.
+    state = json.loads((out / "state.json").read_text())
+    assert state["step"] == 0 and state["diverged_at_step"] >= 1
+    status, _, err = run_cli(capsys, "train", "--model", SPEC, *TINY, "--out", out)
+    assert_one_line_error(status, err, "--overwrite")
 
 
 def test_diverging_training_after_a_checkpoint_keeps_the_finite_one(tmp_path):

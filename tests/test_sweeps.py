@@ -92,7 +92,7 @@ def test_rerunning_a_finished_sweep_trains_nothing(capsys, tiny_sweep):
     stamps = {p: p.stat().st_mtime_ns for p in tiny_sweep.glob("*/checkpoint.keras")}
     status, out, err = run_cli(capsys, "sweep", "--models", *SPECS, "--seeds", "0-1", *TINY, "--out", tiny_sweep)
     assert status == 0, err
-    assert "4 of 4 runs already complete: skipped" in out and "start" not in out
+    assert "4 of 4 runs already finished: skipped" in out and "start" not in out
     assert {p: p.stat().st_mtime_ns for p in tiny_sweep.glob("*/checkpoint.keras")} == stamps
 
 
@@ -309,3 +309,17 @@ def test_report_compares_with_the_first_dense_model_unless_told(capsys, tiny_swe
     assert f"| model minus `{SPECS[0]}` |" in out
     status, out, err = run_cli(capsys, "report", tiny_sweep, "--baseline", "dense:n=99")
     assert status == 2 and "--baseline 'dense:n=99'" in err and "\n" not in err.strip()
+
+
+def test_a_run_that_diverges_at_once_is_recorded_reported_and_not_retrained(capsys, tmp_path):
+    out = tmp_path / "nan"
+    args = ["sweep", "--models", SPECS[1], "--seeds", "0", *TINY, "--lr", "1e30", "--jobs", "1", "--out", out]
+    status, stdout, err = run_cli(capsys, *args)
+    name = sweeps.run_name(SPECS[1], 0)
+    assert status == 1 and f"diverged {SPECS[1]} seed 0" in stdout + err
+    assert sweeps.status(out, name) == "diverged"  # kept although no checkpoint was written
+    assert "1 runs diverged (not scored)" in stdout + err and "unfinished" not in stdout + err
+    rows, _ = sweep_report.summarize(out)
+    assert rows[0]["seeds_diverged"] == 1 and rows[0]["response_accuracy@4_n"] == 0
+    status, stdout, err = run_cli(capsys, *args)
+    assert "1 of 1 runs already finished: skipped (1 of them diverged" in stdout + err and "start" not in stdout
