@@ -92,8 +92,14 @@ def _add_training_arguments(parser):
     )
     parser.add_argument("--battery", help="yang20, modcog84 or modcog132 (default modcog84)")
     parser.add_argument("--steps", type=_positive_int, help="gradient steps (default 2000)")
-    parser.add_argument("--batch-size", type=_positive_int, help="default: the protocol's (lmrnn-v1: 64)")
-    parser.add_argument("--seq-len", type=_positive_int, help="time steps per row (default: the protocol's; lmrnn-v1: 100)")
+    default = protocols.get(protocols.DEFAULT).training
+    parser.add_argument(
+        "--batch-size", type=_positive_int, help=f"default: the protocol's ({protocols.DEFAULT}: {default['batch_size']})"
+    )
+    parser.add_argument(
+        "--seq-len", type=_positive_int,
+        help=f"time steps per row (default: the protocol's; {protocols.DEFAULT}: {default['seq_len']})",
+    )
     parser.add_argument(
         "--layout", type=_argument_type(str, lambda v: v in protocols.LAYOUTS, " or ".join(protocols.LAYOUTS)),
         help="how rows are cut from the trials: stream (rows start on a fresh trial), continuous (rows continue "
@@ -221,9 +227,11 @@ def _resolve_options(args, recorded=None, where=None):
     A given option that differs from the record is refused, except --steps,
     which may extend a run.
     """
-    from keras_lmrnn import runner
+    from keras_lmrnn import protocols, runner
 
-    protocol = args.protocol or (recorded or {}).get("protocol") or runner.RunOptions.protocol
+    # A run recorded before protocols existed ran under lmrnn-v1.
+    recorded_protocol = recorded.get("protocol", protocols.UNRECORDED) if recorded is not None else None
+    protocol = args.protocol or recorded_protocol or protocols.DEFAULT
     try:
         defaults = runner.RunOptions(protocol=protocol).as_dict()
     except ValueError as error:  # a damaged config.json on --resume

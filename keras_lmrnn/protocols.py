@@ -40,7 +40,9 @@ Example:
 
 import dataclasses
 
-DEFAULT = "lmrnn-v1"
+# The protocol of runs, sweeps and presets recorded before protocols existed.
+UNRECORDED = "lmrnn-v1"
+DEFAULT = "neurogym-indegree"  # the default since issue #11's multi-seed answer (README)
 # The values of two training settings (one place for the data adapter, the
 # options and the command line).
 LAYOUTS = ("stream", "continuous", "trials")

@@ -26,7 +26,7 @@ import time
 
 import numpy as np
 
-from keras_lmrnn import runs
+from keras_lmrnn import protocols, runs
 from keras_lmrnn.validation import check_int, check_number
 
 EVALUATION_SEED = 0
@@ -63,7 +63,7 @@ class RunOptions:
     eval_every: int = 500
     trials_per_task: int = 64
     keep_checkpoints: int = 0  # keep the weights every this many steps (0: none)
-    protocol: str = "lmrnn-v1"
+    protocol: str = protocols.DEFAULT
     layout: str = None  # "stream", "continuous" or "trials" (see TaskDataset)
     loss_weighting: str = None  # "uniform" or "yang"
     clipnorm: float = None  # global gradient norm limit; 0: none
@@ -100,7 +100,8 @@ class RunOptions:
     def from_config(cls, config):
         """The options recorded in a run's config dict (a run from before
         protocols existed was trained under lmrnn-v1)."""
-        return cls(**{f.name: config[f.name] for f in dataclasses.fields(cls) if f.name in config})
+        given = {f.name: config[f.name] for f in dataclasses.fields(cls) if f.name in config}
+        return cls(**{"protocol": protocols.UNRECORDED, **given})
 
     def model_spec(self, spec):
         """`spec` with this protocol's model settings where it gives none."""
@@ -235,7 +236,8 @@ def check_record(recorded, spec, options, out):
             f"the run in {out} was built as {recorded['resolved_model']}, but protocol {options.protocol} now "
             f"resolves {spec} to {now}; resume it with a keras-lmrnn whose protocol matches, or start a new run"
         )
-    defaults = RunOptions().as_dict()  # for keys older runs did not record (they ran under lmrnn-v1)
+    # Keys older runs did not record: they ran under lmrnn-v1 (see `RunOptions.from_config`).
+    defaults = RunOptions(protocol=recorded.get("protocol", protocols.UNRECORDED)).as_dict()
     for key, value in options.as_dict().items():
         if key != "steps" and recorded.get(key, defaults[key]) != value:
             raise RunConfigError(

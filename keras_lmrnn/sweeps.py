@@ -108,7 +108,10 @@ class Sweep:
 
     @classmethod
     def from_record(cls, record):
-        return cls(tuple(record["models"]), tuple(record["seeds"]), runner.RunOptions(**record["options"], seed=0))
+        from keras_lmrnn import protocols
+
+        options = {"protocol": protocols.UNRECORDED, **record["options"]}  # older sweeps ran under lmrnn-v1
+        return cls(tuple(record["models"]), tuple(record["seeds"]), runner.RunOptions(**options, seed=0))
 
 
 def read_sweep(folder):

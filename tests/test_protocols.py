@@ -216,7 +216,8 @@ def test_run_options_take_the_protocols_values_unless_given():
     options = runner.RunOptions(protocol="neurogym")
     assert (options.batch_size, options.seq_len, options.layout, options.clipnorm) == (4, 350, "continuous", 1.0)
     assert runner.RunOptions(protocol="neurogym", clipnorm=0.0).clipnorm == 0.0
-    assert runner.RunOptions().as_dict() == runner.RunOptions(protocol="lmrnn-v1", batch_size=64).as_dict()
+    assert protocols.DEFAULT == "neurogym-indegree"
+    assert runner.RunOptions().as_dict() == runner.RunOptions(protocol="neurogym-indegree", batch_size=4).as_dict()
     with pytest.raises(ValueError, match="layout"):
         runner.RunOptions(layout="rows")
     with pytest.raises(ValueError, match="clipnorm"):

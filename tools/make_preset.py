@@ -73,7 +73,7 @@ def main():
 
     import keras
 
-    from keras_lmrnn import models, tasks, zoo
+    from keras_lmrnn import models, protocols, tasks, zoo
     from keras_lmrnn.evaluation import EvaluationData
     from keras_lmrnn.zoo.registry import PRESETS
 
@@ -89,7 +89,7 @@ def main():
     if [r["task"] for r in table] != tasks.names(config["battery"]):
         sys.exit(f"{args.eval_csv} does not list the tasks of {config['battery']}")
 
-    command = portable_command(config["command"], config.get("protocol", "lmrnn-v1"))
+    command = portable_command(config["command"], config.get("protocol", protocols.UNRECORDED))
     if any(word.startswith(("/", "~")) or ":\\" in word for word in command.split()):
         sys.exit(f"the run's command still names a path of its machine after portable_command: {command}")
     kind, _ = models.parse_spec(config["model"])
@@ -229,6 +229,11 @@ def architecture(meta):
     return f"N = {meta['n']}, d = {meta['d']}, mask \"{meta['mask']}\""
 
 
+def rnn_kind(meta):
+    """'a leaky' (alpha < 1) or 'a plain' (alpha = 1: no leak) for the card's first sentence."""
+    return "a leaky" if meta["protocol"]["settings"]["alpha"] < 1 else "a plain (no leak)"
+
+
 def card(meta, table):
     counts = meta["weight_counts"]
     rows = "\n".join(
@@ -236,7 +241,7 @@ def card(meta, table):
     )
     return f"""# {meta['name']}
 
-{meta['description']}: `{meta['model']}` ({architecture(meta)}), a leaky
+{meta['description']}: `{meta['model']}` ({architecture(meta)}), {rnn_kind(meta)}
 RNN (alpha {meta['protocol']['settings']['alpha']:g}, relu) with a linear readout to 17 classes, trained on the `{meta['battery']}` battery.
 It corresponds to the paper's {meta['paper_figure']}; one seed.
 
