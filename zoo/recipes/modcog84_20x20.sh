@@ -15,7 +15,8 @@
 # (docs/protocol_answer, run by `keras-lmrnn sweep` under `neurogym` with the
 # spec key init=indegree: the same settings, seed and batches as this recipe
 # under PROTOCOL=neurogym-indegree, and a sweep run equals the `train` run of
-# the same arguments); their metadata records that command.
+# the same arguments); their metadata records that command, and
+# zoo/recipes/modcog84_20x20_from_grid.sh made them from those runs.
 #
 # The L1 strength 1e-4 was chosen by `l1_sweep` below under lmrnn-v1 (run it by
 # naming it: bash zoo/recipes/modcog84_20x20.sh runs/zoo l1_sweep), as the
