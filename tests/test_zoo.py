@@ -430,7 +430,7 @@ def test_registry_folders_and_readme_agree():
 def recipe_specs():
     """{model name: spec} of the `[MODEL]=SPEC` tables of zoo/recipes/*.sh."""
     text = "".join(p.read_text() for p in (ROOT / "zoo" / "recipes").glob("*.sh"))
-    return dict(re.findall(r"^\s*\[(\w+)\]=(\S+)$", text, re.M))
+    return dict(re.findall(r"^\s*\[(\w+)\]=([a-z][a-z0-9-]*:\S+)$", text, re.M))
 
 
 @pytest.mark.parametrize("name", PRESETS)
