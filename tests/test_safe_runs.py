@@ -469,7 +469,8 @@ def test_huge_finite_weights_are_a_divergence_not_a_result(capsys, tmp_path):
             "--trials-per-task", "2", "--quiet"]
     status, out, err = run_cli(capsys, "train", "--model", SPEC, *args, "--lr", "1e30", "--out", tmp_path / "r")
     assert_one_line_error(status, err, "not finite", code=1)
-    assert "mean response accuracy" not in out and not (tmp_path / "r").exists()
+    assert "mean response accuracy" not in out and not (tmp_path / "r" / "summary.json").exists()
+    assert json.loads((tmp_path / "r" / "state.json").read_text()) == {"step": 0, "diverged_at_step": 1}
 
 
 @pytest.mark.parametrize("edit", ["model", "checkpoint"])

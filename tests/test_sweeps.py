@@ -323,3 +323,7 @@ def test_a_run_that_diverges_at_once_is_recorded_reported_and_not_retrained(caps
     assert rows[0]["seeds_diverged"] == 1 and rows[0]["response_accuracy@4_n"] == 0
     status, stdout, err = run_cli(capsys, *args)
     assert "1 of 1 runs already finished: skipped (1 of them diverged" in stdout + err and "start" not in stdout
+    export = tmp_path / "export"  # tools/export_sweep.py keeps the divergence on record
+    tool = [sys.executable, str(pathlib.Path(__file__).parent.parent / "tools" / "export_sweep.py")]
+    subprocess.run([*tool, str(out), str(export)], check=True, capture_output=True)
+    assert sweeps.status(export, name) == "diverged"

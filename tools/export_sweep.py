@@ -8,8 +8,9 @@ checkpoints: config.json, state.json, summary.json, curve.csv,
 final_table.csv and the folder markers), committed, and copied back into a
 run folder in the next session, where re-running the same `keras-lmrnn sweep`
 command skips them and trains the rest. `keras-lmrnn report` works on an
-export as on the sweep itself. Unfinished runs are left out (they restart
-from step 0 next time). DEST must not exist, or be an earlier export of the
+export as on the sweep itself. Diverged runs are exported too (their record
+says where they diverged; the report counts them, unscored). Unfinished runs
+are left out (they restart from step 0 next time). DEST must not exist, or be an earlier export of the
 same sweep (its runs are then added to; a run already there is replaced only
 by the same finished run).
 """
@@ -31,7 +32,7 @@ def main():
     args = parser.parse_args()
 
     from keras_lmrnn import runs
-    from keras_lmrnn.sweeps import read_sweep, status
+    from keras_lmrnn.sweeps import FINAL, read_sweep, status
 
     sweep = read_sweep(args.sweep)
     if args.dest.exists():
@@ -47,12 +48,13 @@ def main():
             runs.atomic_write(args.dest / name, lambda temp, name=name: shutil.copyfile(args.sweep / name, temp))
     exported = 0
     for name, _, _ in sweep.runs():
-        if status(args.sweep, name) != "complete":
+        if status(args.sweep, name) not in FINAL:
             continue
         target = args.dest / name
         target.mkdir(exist_ok=True)
-        for file in RUN_FILES:
-            runs.atomic_write(target / file, lambda temp, file=file: shutil.copyfile(args.sweep / name / file, temp))
+        for file in RUN_FILES:  # a diverged run has no summary.json nor final_table.csv
+            if (args.sweep / name / file).is_file():
+                runs.atomic_write(target / file, lambda temp, file=file: shutil.copyfile(args.sweep / name / file, temp))
         exported += 1
     summary = json.dumps({"exported_runs": exported, "of": len(sweep.runs())})
     print(f"{args.dest}: {summary}")
