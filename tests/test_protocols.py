@@ -264,14 +264,15 @@ def test_resume_refuses_a_run_its_protocol_now_builds_differently(tmp_path, caps
 
 def test_a_run_from_before_protocols_resumes_as_lmrnn_v1(tmp_path):
     out = tmp_path / "run"
-    assert cli.main(["train", "--model", "lmrnn:n=16,d=1", *TINY, "--out", str(out)]) == 0
+    assert cli.main(["train", "--model", "lmrnn:n=16,d=1", *TINY, "--protocol", "lmrnn-v1", "--out", str(out)]) == 0
     config = json.loads((out / "config.json").read_text())
     for key in ("protocol", "layout", "loss_weighting", "clipnorm", "resolved_model", "protocol_overrides"):
         del config[key]
     (out / "config.json").write_text(json.dumps(config))
     straight = tmp_path / "straight"
-    assert cli.main(["train", "--model", "lmrnn:n=16,d=1", *TINY[:3], "6", *TINY[4:], "--out", str(straight)]) == 0
-    assert cli.main(["train", "--resume", "--out", str(out), "--steps", "6"]) == 0
+    assert cli.main(["train", "--model", "lmrnn:n=16,d=1", *TINY[:3], "6", *TINY[4:], "--protocol", "lmrnn-v1",
+                     "--out", str(straight)]) == 0
+    assert cli.main(["train", "--resume", "--out", str(out), "--steps", "6"]) == 0  # no --protocol: the record's
     for a, b in zip(keras.models.load_model(out / "checkpoint.keras").get_weights(),
                     keras.models.load_model(straight / "checkpoint.keras").get_weights(), strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)

@@ -103,7 +103,7 @@ def test_rerunning_a_finished_sweep_trains_nothing(capsys, tiny_sweep):
         (["--models", *SPECS, "--seeds", "0-2"], "seeds"),
         (["--models", *SPECS, "--seeds", "0-1", "--batch-size", "8"], "batch_size=8"),
         # another protocol changes several options; the refusal names the protocol, not the first of them
-        (["--models", *SPECS, "--seeds", "0-1", "--protocol", "neurogym"], "protocol=neurogym (recorded: lmrnn-v1)"),
+        (["--models", *SPECS, "--seeds", "0-1", "--protocol", "neurogym"], "protocol=neurogym (recorded: neurogym-indegree)"),
     ],
 )
 def test_a_mismatched_rerun_is_refused(capsys, tiny_sweep, change, words):
@@ -238,6 +238,8 @@ def test_ctrl_c_reports_the_unfinished_runs_and_the_rerun_finishes_them(tmp_path
         pytest.skip("checked once, under JAX: the engine does not depend on the backend")
     out = tmp_path / "s"
     command = [*SWEEP[:5], SPECS[0], SPECS[1], *SWEEP[6:], "--out", str(out)]  # two models, seed 0
+    # Long enough that Ctrl-C lands mid-run on a loaded machine: 400 steps, a checkpoint every 40.
+    command[command.index("--steps") + 1], command[command.index("--eval-every") + 1] = "400", "40"
     sweep = subprocess.Popen(command, env=dict(os.environ, KERAS_BACKEND=backend), stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE, text=True, start_new_session=True)
     deadline = time.time() + 300
