@@ -388,7 +388,7 @@ def test_make_preset_writes_a_verified_preset_with_a_portable_command(tmp_path, 
     card = (folder / "README.md").read_text()
     assert f"\n    {command}\n" in card
     assert absolute_paths(card) == [] and absolute_paths((folder / "metadata.json").read_text()) == []
-    assert meta["protocol"] == {"name": "lmrnn-v1", "overrides": {"batch_size": 4, "seq_len": 30}, "settings": {
+    assert meta["protocol"] == {"name": "lmrnn-v1", "overrides": {"batch_size": 4, "seq_len": 30}, "same_settings_as": [], "settings": {
         "alpha": 0.2, "init": "indegree", "linear_init": "keras", "batch_size": 4, "seq_len": 30, "layout": "stream",
         "loss_weighting": "uniform", "clipnorm": 0.0}}
     assert "Training protocol `lmrnn-v1`" in card and "departs from it in: batch_size 4, seq_len 30." in card
