@@ -27,6 +27,7 @@ MODELS = {
 TRAINED = {
     "lmrnn-v1": list(MODELS),
     "neurogym-indegree": [
+        "yang20_autapse_16x16", "yang20_lmrnn_16x16_d2", "yang20_lmrnn_16x16_d4", "yang20_dense_256",
         "modcog84_autapse_20x20", "modcog84_lmrnn_20x20_d2", "modcog84_lmrnn_20x20_d4", "modcog84_lmrnn_20x20_d6",
         "modcog84_random_20x20_d4", "modcog84_dense_400", "modcog84_dense_140",
     ],
