@@ -15,7 +15,7 @@ import pytest
 
 import keras
 
-from keras_lmrnn import models, zoo
+from keras_lmrnn import models, protocols, zoo
 from keras_lmrnn.evaluation import EvaluationData, mean_performance
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
@@ -494,3 +494,11 @@ def test_a_former_name_loads_the_renamed_preset_with_a_warning(monkeypatch):
     with pytest.warns(FutureWarning, match=f"now called '{PRESETS[0]}'"):
         assert zoo.preset_path("an_old_name") == zoo.preset_path(PRESETS[0])
     assert "an_old_name" not in zoo.list_presets()
+
+
+def test_a_former_name_points_to_the_default_protocols_preset_of_its_model():
+    old = "modcog84_lmrnn_20x20_d6"
+    if old not in zoo.ALIASES or f"{old}_{protocols.DEFAULT}" not in PRESETS:
+        pytest.skip("no default-protocol preset of this model")
+    with pytest.warns(FutureWarning, match=f"default protocol is '{old}_{protocols.DEFAULT}'"):
+        assert zoo.preset_path(old) == zoo.preset_path(f"{old}_lmrnn-v1")

@@ -14,7 +14,7 @@ Example:
 >>> from keras_lmrnn import zoo
 >>> zoo.list_presets()[:1]
 ['yang20_autapse_16x16_lmrnn-v1']
->>> model = zoo.load("modcog84_lmrnn_20x20_d6_lmrnn-v1")        # doctest: +SKIP
+>>> model = zoo.load("modcog84_lmrnn_20x20_d6_neurogym-indegree")   # doctest: +SKIP
 >>> model = zoo.load("path/to/a/preset/folder")         # doctest: +SKIP
 """
 
@@ -24,7 +24,8 @@ import json
 import pathlib
 import warnings
 
-from keras_lmrnn.zoo.registry import ALIASES, PRESETS
+from keras_lmrnn import protocols
+from keras_lmrnn.zoo.registry import ALIASES, PARTS, PRESETS
 
 PRESET_DIR = pathlib.Path(__file__).resolve().parent / "presets"
 # The files that define a preset's model or its card's claims, each checked
@@ -54,9 +55,11 @@ def preset_path(name_or_path):
     """
     if name_or_path in ALIASES:
         new = ALIASES[name_or_path]
+        default = f"{PARTS[new][0]}_{protocols.DEFAULT}"
+        also = f" The same model trained under the default protocol is {default!r}." if default in PRESETS else ""
         warnings.warn(
             f"Preset {name_or_path!r} is now called {new!r} (preset names say their training protocol); "
-            f"loading {new!r}, the same weights. Use the new name; see keras_lmrnn.zoo.list_presets().",
+            f"loading {new!r}, the same weights. Use the new name; see keras_lmrnn.zoo.list_presets().{also}",
             FutureWarning, stacklevel=3,
         )
         name_or_path = new
