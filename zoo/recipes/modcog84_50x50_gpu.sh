@@ -12,9 +12,11 @@
 # 64 x 100; see keras_lmrnn.protocols), MAKE_PRESETS (1: write
 # zoo/presets/MODEL_PROTOCOL; the model must first be added to
 # zoo/registry.py), KERAS_BACKEND (default jax).
-# Tested on CPU at tiny scale only, under the default protocol and lmrnn-v1:
+# Run on CPU at tiny scale only: under the default protocol (2026-11-30, all five
+# models trained, evaluated and written as MODEL_neurogym-indegree run folders, exit 0)
 #   STEPS=2 EVAL_EVERY=1 TRIALS=1 MAKE_PRESETS=0 bash zoo/recipes/modcog84_50x50_gpu.sh /tmp/gpu-recipe
-#   PROTOCOL=lmrnn-v1 STEPS=2 EVAL_EVERY=1 TRIALS=1 MAKE_PRESETS=0 bash zoo/recipes/modcog84_50x50_gpu.sh /tmp/gpu-v1
+# and, before presets were named by protocol, under lmrnn-v1 and neurogym
+# (PROTOCOL=lmrnn-v1 ... or PROTOCOL=neurogym ...).
 # The L1 strength 1e-5 is the paper's best-performing one at N = 2500 (its Table 1:
 # 0.72 with 1.81e5 non-zero recurrent weights); not yet run here.
 set -euo pipefail
