@@ -46,9 +46,16 @@ NOTE = (
 
 
 def protocol(meta):
-    """The training protocol's name, with its overrides (e.g. "lmrnn-v1, batch 32")."""
+    """The training protocol's name, with its overrides (e.g. "lmrnn-v1, batch 32").
+
+    Settings that equal a named protocol's are shown as that name with the
+    recorded one in brackets: "`neurogym-indegree` (as `neurogym`, init indegree)".
+    """
     record = meta["protocol"]
     changed = "".join(f", {k.replace('_size', '')} {v}" for k, v in record["overrides"].items())
+    same = record.get("same_settings_as", [])
+    if same:
+        return f"`{same[0]}` (as `{record['name']}`{changed})"
     return f"`{record['name']}`{changed}"
 
 
