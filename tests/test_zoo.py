@@ -461,21 +461,34 @@ def test_card_states_the_recorded_architecture(name):
 
 
 @pytest.mark.skipif(not PRESETS, reason="no presets")
-def test_rename_preset_changes_the_name_and_keeps_the_weights(tmp_path):
+def test_rename_preset_changes_the_name_and_keeps_the_weights(tmp_path, backend):
     old = PRESETS[0]
     presets = tmp_path / "presets"
     presets.mkdir()
     before = copy_of(old, presets)
     weights = zoo.sha256(before / "model.weights.h5")
+    figure = (before / "feature_map.png").read_bytes()
+    clusters = json.loads((before / "metadata.json").read_text())["clusters"]
+    with pytest.raises(SystemExit, match="exists already"):  # never overwrites
+        tool("rename_preset").rename(presets, old, old)
+    if clusters["backend"] != backend:  # its feature map can only be redrawn where it was drawn
+        with pytest.raises(SystemExit, match=f"drawn under KERAS_BACKEND={clusters['backend']}"):
+            tool("rename_preset").rename(presets, old, old + "_renamed")
+        assert [p.name for p in presets.iterdir()] == [old]  # nothing changed
+        zoo.verify(before)
+        return
     target = tool("rename_preset").rename(presets, old, old + "_renamed")
+    # The figure's title names the preset: redrawn; its clusters are the same, its command names the new name.
+    assert (target / "feature_map.png").read_bytes() != figure
+    redrawn = json.loads((target / "metadata.json").read_text())["clusters"]
+    assert redrawn["agglomerative"] == clusters["agglomerative"] and redrawn["kmeans"] == clusters["kmeans"]
+    assert redrawn["command"].endswith(f" {old}_renamed")
     assert not before.exists() and sorted(p.name for p in presets.iterdir()) == [old + "_renamed"]
     zoo.verify(target)
     assert zoo.sha256(target / "model.weights.h5") == weights
     assert json.loads((target / "metadata.json").read_text())["name"] == old + "_renamed"
     card = (target / "README.md").read_text()
     assert card.startswith(f"# {old}_renamed\n") and f'"{old}"' not in card
-    with pytest.raises(SystemExit, match="exists already"):  # never overwrites
-        tool("rename_preset").rename(presets, old + "_renamed", old + "_renamed")
 
 
 def test_rename_preset_replaces_whole_names_only():

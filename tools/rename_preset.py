@@ -3,14 +3,20 @@
     python tools/rename_preset.py OLD_NAME NEW_NAME
 
 Moves zoo/presets/OLD_NAME to zoo/presets/NEW_NAME, replaces the name in the
-folder's metadata.json and README.md (whole names only), rewrites the
-manifest and verifies the result. The weights, config and example files are
-not touched, so their SHA-256 stay what they were. Nothing is changed when a
-check fails: the new folder is built as a copy first, then the old one goes.
+folder's metadata.json and README.md (whole names only), redraws its
+feature_map.png (whose title names the preset) with tools/render_zoo_clusters.py,
+rewrites the manifest and verifies the result. The weights, config and example
+files are not touched, so their SHA-256 stay what they were. A preset with a
+feature map must be renamed under the backend that drew it (its metadata's
+"clusters" entry says which), so the redrawn clusters are the same. Nothing is
+changed when a check fails: the new folder is built as a copy first, then the
+old one goes.
 Register NEW_NAME in zoo/registry.py (and OLD_NAME in its ALIASES) yourself.
 """
 
 import argparse
+import importlib.util
+import json
 import pathlib
 import re
 import shutil
@@ -24,6 +30,23 @@ TEXT_FILES = ("metadata.json", "README.md")
 def renamed_text(text, old, new):
     """`text` with every whole occurrence of the preset name `old` replaced by `new`."""
     return re.sub(rf"(?<![\w-]){re.escape(old)}(?![\w-])", new, text)
+
+
+def redraw_feature_map(folder, new):
+    """Redraws folder's feature_map.png (and its clusters entry, unchanged) under the name `new`."""
+    import keras
+
+    from keras_lmrnn import zoo
+
+    drawn_with = json.loads((folder / "metadata.json").read_text())["clusters"]["backend"]
+    if keras.backend.backend() != drawn_with:
+        raise SystemExit(f"the preset's feature map was drawn under KERAS_BACKEND={drawn_with}; rename it under "
+                         f"that backend (running: {keras.backend.backend()}) so that redrawing it changes only its title")
+    spec = importlib.util.spec_from_file_location("render_zoo_clusters", ROOT / "tools" / "render_zoo_clusters.py")
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    zoo.write_manifest(folder)
+    tool.render(folder, zoo.load(folder), new)
 
 
 def rename(presets, old, new):
@@ -42,6 +65,8 @@ def rename(presets, old, new):
         for name in TEXT_FILES:
             path = staging / name
             path.write_text(renamed_text(path.read_text(), old, new))
+        if (staging / "feature_map.png").exists():
+            redraw_feature_map(staging, new)
         zoo.write_manifest(staging)
         zoo.verify(staging)
         staging.rename(target)

@@ -13,7 +13,7 @@ Example:
 
 >>> from keras_lmrnn import zoo
 >>> zoo.list_presets()[:1]
-['yang20_autapse_16x16_lmrnn-v1']
+['yang20_autapse_16x16_neurogym-indegree']
 >>> model = zoo.load("modcog84_lmrnn_20x20_d6_neurogym-indegree")   # doctest: +SKIP
 >>> model = zoo.load("path/to/a/preset/folder")         # doctest: +SKIP
 """

@@ -25,12 +25,8 @@ MODELS = {
 }
 # The models trained under each protocol, i.e. the presets there are.
 TRAINED = {
+    "neurogym-indegree": list(MODELS),  # the default protocol (keras_lmrnn.protocols.DEFAULT), listed first
     "lmrnn-v1": list(MODELS),
-    "neurogym-indegree": [
-        "yang20_autapse_16x16", "yang20_lmrnn_16x16_d2", "yang20_lmrnn_16x16_d4", "yang20_dense_256",
-        "modcog84_autapse_20x20", "modcog84_lmrnn_20x20_d2", "modcog84_lmrnn_20x20_d4", "modcog84_lmrnn_20x20_d6",
-        "modcog84_random_20x20_d4", "modcog84_dense_400", "modcog84_dense_140", "modcog84_l1_400",
-    ],
 }
 PRESETS = {f"{model}_{protocol}": MODELS[model] for protocol, trained in TRAINED.items() for model in trained}
 # Each preset's (model, protocol).
