@@ -44,9 +44,10 @@ def main():
     parser.add_argument("--steps", type=int, default=300)
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--jobs", type=int, default=2, help="parallel runs to compare with one at a time")
+    parser.add_argument("--protocol", default="lmrnn-v1", help="training protocol (the README's numbers: lmrnn-v1)")
     args = parser.parse_args()
     options = runner.RunOptions(
-        battery="modcog84", steps=args.steps, batch_size=args.batch_size, seq_len=100,
+        battery="modcog84", protocol=args.protocol, steps=args.steps, batch_size=args.batch_size, seq_len=100,
         eval_every=args.steps, trials_per_task=8,
     )
     import keras

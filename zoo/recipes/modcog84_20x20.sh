@@ -19,7 +19,7 @@
 # zoo/recipes/modcog84_20x20_from_grid.sh made them from those runs.
 #
 # The L1 strength 1e-4 was chosen by `l1_sweep` below under lmrnn-v1 (run it by
-# naming it: bash zoo/recipes/modcog84_20x20.sh runs/zoo l1_sweep), as the
+# naming it: PROTOCOL=lmrnn-v1 bash zoo/recipes/modcog84_20x20.sh runs/zoo l1_sweep), as the
 # lambda that leaves a sparse but working network: 1e-5 kept 82% of the
 # recurrent weights above 1e-3, 1e-3 fell to 0.375 mean response accuracy,
 # 1e-4 kept 23% and reached 0.625. That preset is the sweep's 1e-4 run (the
