@@ -7,8 +7,11 @@
 #
 # Step time on the 2-core CPU (benchmarks/protocol_step_time.py, neurogym's
 # 4 x 350 batches): 0.30 s (d=6) and 0.32 s (dense) per step, so about 50 min
-# per model alone; two at a time share the cores. Resumable like every sweep:
-# re-run the same command to continue, export with tools/export_sweep.py.
+# per model alone; two at a time share the cores: measured (2026-11-30, both
+# runs together, evaluations of 64 trials per task included) about 12 min per
+# 1,000 steps each, so about 2 h for the pair. Resumable like every sweep:
+# re-run the same command to continue (runs stopped mid-way restart from their
+# last 1,000-step checkpoint), export with tools/export_sweep.py.
 set -euo pipefail
 PROTOCOL=${1:-neurogym-indegree}
 OUT=${2:-runs/answer/35x35_$PROTOCOL}
