@@ -16,7 +16,7 @@ import argparse
 import statistics
 import time
 
-from keras_lmrnn import protocols, runner, tasks, training
+from keras_lmrnn import devices, protocols, runner, tasks, training
 
 
 def main():
@@ -27,7 +27,7 @@ def main():
     args = parser.parse_args()
     import keras
 
-    print(f"backend {keras.backend.backend()}; median seconds per training step (data generation apart)")
+    print(f"backend {keras.backend.backend()} on {devices.describe()}; median seconds per training step (data generation apart)")
     print("| protocol | batch x seq | N | lmrnn d=6 s | dense s | dense / lmrnn | data s |")
     print("|---|---|---|---|---|---|---|")
     for name in args.protocols:

@@ -144,15 +144,16 @@ def _jax_step(init, mask, x, y):
 def _torch_step(init, mask, x, y):
     import torch
 
-    params = [torch.tensor(p, requires_grad=True) for p in init]
-    mask_t = torch.tensor(mask)
+    device = "cuda" if torch.cuda.is_available() else "cpu"  # where Keras' torch backend runs
+    params = [torch.tensor(p, requires_grad=True, device=device) for p in init]
+    mask_t = torch.tensor(mask, device=device)
     opt = torch.optim.Adam(params, lr=LR)
-    x, y = torch.tensor(x), torch.tensor(y, dtype=torch.long)
+    x, y = torch.tensor(x, device=device), torch.tensor(y, dtype=torch.long, device=device)
 
     def step():
         U, W, b, R, bo = params
         drive = x @ U + b
-        h = torch.zeros(x.shape[0], W.shape[0])
+        h = torch.zeros(x.shape[0], W.shape[0], device=device)
         hs = []
         for t in range(x.shape[1]):
             h = h + ALPHA * (torch.relu(drive[:, t] + h @ W) - h)
@@ -166,6 +167,8 @@ def _torch_step(init, mask, x, y):
         opt.step()
         with torch.no_grad():
             W.mul_(mask_t)
+        if device == "cuda":
+            torch.cuda.synchronize()  # time the work, not its launch
 
     return step
 
@@ -207,13 +210,16 @@ def _tf_step(init, mask, x, y):
 
 
 def worker(backend, sizes, steps, warmup):
+    from keras_lmrnn import devices
+
+    device = devices.describe()
     for n in sizes:
         steps_by_name = {
             "LMRNN": keras_step("LMRNN", n),
             "SimpleRNN": keras_step("SimpleRNN", n),
             "native": native_step(backend, n),
         }
-        row = {"backend": backend, "N": n}
+        row = {"backend": backend, "device": device, "N": n}
         row.update(time_round_robin(steps_by_name, steps, warmup))
         print(json.dumps(row), flush=True)
 
@@ -242,10 +248,10 @@ def main():
         rows += [json.loads(line) for line in out.stdout.splitlines() if line.startswith("{")]
     print(f"batch {BATCH} x {TIME} steps, {INPUTS} inputs, {CLASSES} classes, Adam; "
           f"median s/step over {args.steps} steps")
-    print("| backend | N | LMRNN s | SimpleRNN s | native s | LMRNN/SimpleRNN | LMRNN/native |")
-    print("|---|---|---|---|---|---|---|")
+    print("| backend | device | N | LMRNN s | SimpleRNN s | native s | LMRNN/SimpleRNN | LMRNN/native |")
+    print("|---|---|---|---|---|---|---|---|")
     for r in rows:
-        print(f"| {r['backend']} | {r['N']} | {r['LMRNN']:.3f} | {r['SimpleRNN']:.3f} | "
+        print(f"| {r['backend']} | {r['device']} | {r['N']} | {r['LMRNN']:.3f} | {r['SimpleRNN']:.3f} | "
               f"{r['native']:.3f} | {r['LMRNN'] / r['SimpleRNN']:.2f} | "
               f"{r['LMRNN'] / r['native']:.2f} |")
 

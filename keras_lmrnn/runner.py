@@ -26,7 +26,7 @@ import time
 
 import numpy as np
 
-from keras_lmrnn import protocols, runs
+from keras_lmrnn import devices, protocols, runs
 from keras_lmrnn.validation import check_int, check_number
 
 EVALUATION_SEED = 0
@@ -138,6 +138,7 @@ def environment():
         "keras": keras.__version__,
         "python": platform.python_version(),
         "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, {platform.system()}",
+        "device": devices.describe(),
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
     }
 

@@ -165,6 +165,11 @@ def worker_env(backend, threads):
         OMP_NUM_THREADS=threads, MKL_NUM_THREADS=threads, OPENBLAS_NUM_THREADS=threads,
         TF_NUM_INTRAOP_THREADS=threads, TF_NUM_INTEROP_THREADS="1",
     )
+    # Several workers may share one GPU: JAX would give the first worker 75% of
+    # its memory and TensorFlow all of it, so each takes memory as it needs it
+    # (a value the user set is kept).
+    env.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")
+    env.setdefault("TF_FORCE_GPU_ALLOW_GROWTH", "true")
     if threads == "1":
         flags = env.get("XLA_FLAGS", "")
         env["XLA_FLAGS"] = f"{flags} --xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1".strip()

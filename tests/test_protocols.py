@@ -9,7 +9,7 @@ import keras
 import numpy as np
 import pytest
 
-from keras_lmrnn import cli, metrics, models, protocols, runner, training
+from keras_lmrnn import cli, devices, metrics, models, protocols, runner, training
 from keras_lmrnn.tasks import TaskDataset
 
 TINY = ["--battery", "yang20", "--steps", "4", "--seq-len", "30", "--eval-every", "2", "--trials-per-task", "2",
@@ -231,6 +231,7 @@ def test_a_protocol_round_trips_through_the_run_config(tmp_path):
     assert config["protocol"] == "neurogym"
     assert config["resolved_model"] == "lmrnn:n=16,d=1,alpha=1,init=identity,linear_init=torch"
     assert config["protocol_overrides"] == {"seq_len": 30}
+    assert config["device"] == devices.describe()  # where it ran: "cpu" or the GPU's name
     options = runner.RunOptions.from_config(config)
     assert options.as_dict() == {k: config[k] for k in options.as_dict()}
     assert (options.batch_size, options.layout, options.clipnorm) == (4, "continuous", 1.0)

@@ -329,3 +329,13 @@ def test_a_run_that_diverges_at_once_is_recorded_reported_and_not_retrained(caps
     tool = [sys.executable, str(pathlib.Path(__file__).parent.parent / "tools" / "export_sweep.py")]
     subprocess.run([*tool, str(out), str(export)], check=True, capture_output=True)
     assert sweeps.status(export, name) == "diverged"
+
+
+def test_workers_share_a_gpu_by_taking_memory_as_they_need_it(monkeypatch):
+    monkeypatch.delenv("XLA_PYTHON_CLIENT_PREALLOCATE", raising=False)
+    monkeypatch.delenv("TF_FORCE_GPU_ALLOW_GROWTH", raising=False)
+    env = sweeps.worker_env("jax", 1)
+    assert env["XLA_PYTHON_CLIENT_PREALLOCATE"] == "false"
+    assert env["TF_FORCE_GPU_ALLOW_GROWTH"] == "true"
+    monkeypatch.setenv("XLA_PYTHON_CLIENT_PREALLOCATE", "true")  # the user's choice stands
+    assert sweeps.worker_env("jax", 1)["XLA_PYTHON_CLIENT_PREALLOCATE"] == "true"
