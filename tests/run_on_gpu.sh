@@ -39,13 +39,13 @@ tests)
   deselect=()
   $python -c "import tensorflow" 2>/dev/null || deselect=(-k "not tensorflow")
   for backend in $backends; do
-    KERAS_BACKEND=$backend timeout "${TEST_TIMEOUT:-240}" $python -m pytest -q -n "$workers" -p no:cacheprovider \
+    KERAS_BACKEND=$backend timeout "${TEST_TIMEOUT:-240}" $python -m pytest -v -n "$workers" -p no:cacheprovider \
       --ignore tests/test_tasks.py --ignore tests/test_no_backend_imports.py --ignore tests/test_docs.py \
       "${deselect[@]}" --durations 15 "$@" > "$logs/pytest_$backend.log" 2>&1 &
   done
   status=0
   for job in $(jobs -p); do wait "$job" || status=1; done
-  tail -n 3 "$logs"/pytest_*.log
+  tail -n 4 "$logs"/pytest_*.log
   exit $status
   ;;
 bench)
