@@ -8,6 +8,14 @@
 #   bash tests/run_on_gpu.sh LOGS tests [PYTEST ARGS]  # the tests, the backends at once
 #   bash tests/run_on_gpu.sh LOGS bench                # the shared-GPU sweep, the benchmarks
 #
+# On the device machine of this project (an H200 whose python3 holds JAX and
+# PyTorch but neither Keras nor neurogym), what ran on 2026-11-30: the wheels of
+# the missing packages carried in .whl/, then
+#   python3 -m pip install --no-index --no-deps .whl/*.whl
+#   python3 -m pip install --no-index --no-deps --no-build-isolation -e .
+#   bash tests/run_on_gpu.sh $OUT tests; bash tests/run_on_gpu.sh $OUT bench
+# Results and logs: docs/gpu/.
+#
 # Environment: BACKENDS (default "jax torch"), PYTHON (python3), WORKERS
 # (pytest-xdist workers per backend, 6), TEST_TIMEOUT (seconds per backend,
 # 240), BENCH_TIMEOUT (seconds per benchmark, 90), SIZES (the benchmarks' N,
@@ -35,6 +43,15 @@ where() {  # which device each backend computes on
 
 case $part in
 tests)
+  # The suite checks float32 results to 1e-5 and reruns to the bit. On a GPU,
+  # JAX (and TensorFlow) compute float32 matrix products in TF32 unless told
+  # otherwise, and XLA may pick other GPU kernels in another process, so the
+  # tests run at full float32 precision and with XLA's deterministic kernels
+  # (set the variables yourself to test other settings; docs/gpu says what the
+  # defaults change).
+  export JAX_DEFAULT_MATMUL_PRECISION=${JAX_DEFAULT_MATMUL_PRECISION-highest}
+  export NVIDIA_TF32_OVERRIDE=${NVIDIA_TF32_OVERRIDE-0}
+  export XLA_FLAGS=${XLA_FLAGS---xla_gpu_deterministic_ops=true}
   { nvidia-smi -L; $python --version; where; } > "$logs/device.log" 2>&1
   deselect=()
   $python -c "import tensorflow" 2>/dev/null || deselect=(-k "not tensorflow")
