@@ -139,6 +139,7 @@ def environment():
         "python": platform.python_version(),
         "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, {platform.system()}",
         "device": devices.describe(),
+        "numerics_env": devices.numerics_env(),
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
     }
 

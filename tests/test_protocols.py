@@ -224,14 +224,16 @@ def test_run_options_take_the_protocols_values_unless_given():
         runner.RunOptions(clipnorm=-1.0)
 
 
-def test_a_protocol_round_trips_through_the_run_config(tmp_path):
+def test_a_protocol_round_trips_through_the_run_config(tmp_path, monkeypatch):
+    monkeypatch.setenv("NVIDIA_TF32_OVERRIDE", "0")
     out = tmp_path / "run"
     assert cli.main(["train", "--model", "lmrnn:n=16,d=1", "--protocol", "neurogym", *TINY, "--out", str(out)]) == 0
     config = json.loads((out / "config.json").read_text())
     assert config["protocol"] == "neurogym"
     assert config["resolved_model"] == "lmrnn:n=16,d=1,alpha=1,init=identity,linear_init=torch"
     assert config["protocol_overrides"] == {"seq_len": 30}
-    assert config["device"] == devices.describe()  # where it ran: "cpu" or the GPU's name
+    assert config["device"] == devices.describe()  # where it ran: "cpu:0" or "gpu:0"
+    assert config["numerics_env"]["NVIDIA_TF32_OVERRIDE"] == "0"
     options = runner.RunOptions.from_config(config)
     assert options.as_dict() == {k: config[k] for k in options.as_dict()}
     assert (options.batch_size, options.layout, options.clipnorm) == (4, "continuous", 1.0)
