@@ -235,6 +235,14 @@ def test_diverging_training_after_a_checkpoint_keeps_the_finite_one(tmp_path):
     assert state["step"] == 2 and state["diverged_at_step"] == caught.value.step
     kept = keras.models.load_model(tmp_path / "run" / "checkpoint.keras")
     assert all(np.isfinite(w).all() for w in kept.get_weights())
+    assert str(caught.value).endswith("Try a lower learning rate or gradient clipping")
+
+
+def test_the_divergence_hint_does_not_suggest_the_clipping_already_on():
+    from keras_lmrnn import training
+
+    error = training.TrainingDiverged(5, float("nan"), 0, "run", clipnorm=1.0)
+    assert str(error).endswith("Try a lower learning rate (gradients were already clipped to norm 1.0)")
 
 
 @pytest.mark.parametrize("value", ["inf", "nan", "-1", "0"])
