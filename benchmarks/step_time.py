@@ -144,7 +144,9 @@ def _jax_step(init, mask, x, y):
 def _torch_step(init, mask, x, y):
     import torch
 
-    device = "cuda" if torch.cuda.is_available() else "cpu"  # where Keras' torch backend runs
+    import keras
+
+    device = keras.ops.convert_to_tensor(0.0).device  # where Keras' torch backend runs
     params = [torch.tensor(p, requires_grad=True, device=device) for p in init]
     mask_t = torch.tensor(mask, device=device)
     opt = torch.optim.Adam(params, lr=LR)
@@ -167,8 +169,7 @@ def _torch_step(init, mask, x, y):
         opt.step()
         with torch.no_grad():
             W.mul_(mask_t)
-        if device == "cuda":
-            torch.cuda.synchronize()  # time the work, not its launch
+        loss.item()  # wait for the device: time the work, not its launch
 
     return step
 
@@ -205,8 +206,9 @@ def _tf_step(init, mask, x, y):
             vi.assign(0.999 * vi + 0.001 * g * g)
             p.assign_sub(lr * mi / (tf.sqrt(vi) + 1e-7))
         params[1].assign(params[1] * mask_t)
+        return loss
 
-    return lambda: train()
+    return lambda: train().numpy()  # .numpy() waits for the device
 
 
 def worker(backend, sizes, steps, warmup):

@@ -1,32 +1,45 @@
 """Which device Keras computes on, in Keras' own words ("cpu:0", "gpu:0").
 
     >>> from keras_lmrnn import devices
-    >>> devices.describe()          # "gpu:0" when the backend runs on a GPU
+    >>> devices.describe()          # "gpu:0" when a new tensor lands on the first GPU
     'cpu:0'
+    >>> devices.numerics_env()      # e.g. {"JAX_DEFAULT_MATMUL_PRECISION": "highest"}
+    {}
 
-Runs record it (`config.json`) and the benchmarks print it, so that a timing
-or a result says where it was measured; runs also record `numerics_env()`,
-the variables that decide TF32 or full float32 precision on a GPU.
+Runs record both (`config.json`) and the benchmarks print the device, so that
+a timing or a result says where it was measured.
 """
 
 import os
+import re
 
 import keras
 
+# Environment variables that change how a GPU computes float32 (TF32 or full
+# precision, deterministic kernels); see docs/gpu. Only these variables are
+# recorded: a precision set in code (jax.config.update) is not seen.
+NUMERICS_VARIABLES = ("JAX_DEFAULT_MATMUL_PRECISION", "NVIDIA_TF32_OVERRIDE", "XLA_FLAGS")
+
 
 def describe():
-    """The device that holds a new tensor: "gpu:0" on a GPU, "cpu:0" on the CPU."""
-    if keras.backend.backend() == "torch":  # Keras lists no devices for torch
-        name = str(keras.ops.convert_to_tensor(0.0).device)  # "cuda:0" or "cpu"
+    """The device that holds a new tensor, as "kind:index": "cpu:0", "gpu:0", "gpu:1",
+    or another accelerator's kind ("tpu:0", "mps:0")."""
+    return keras_name(keras.ops.convert_to_tensor(0.0).device)
+
+
+def keras_name(device):
+    """A backend's device (a JAX device, "cuda:1", "cpu", or TensorFlow's
+    "/job:localhost/replica:0/task:0/device:GPU:1") as "kind:index", CUDA as "gpu"."""
+    if hasattr(device, "platform"):  # a JAX device
+        kind, index = device.platform, getattr(device, "id", 0)
     else:
-        name = keras.distribution.list_devices()[0]  # "gpu:0" or "cpu:0"
-    kind, _, index = name.lower().partition(":")
+        match = re.search(r"device:([A-Za-z]+):(\d+)$", str(device))  # TensorFlow
+        if match is None:
+            kind, _, index = str(device).partition(":")  # PyTorch: "cuda:0", "cpu"
+        else:
+            kind, index = match.groups()
+    kind = kind.lower()
     return f"{'gpu' if kind == 'cuda' else kind}:{index or 0}"
-
-
-# Variables that change how a GPU computes float32 (TF32 or full precision,
-# deterministic kernels); see docs/gpu.
-NUMERICS_VARIABLES = ("JAX_DEFAULT_MATMUL_PRECISION", "NVIDIA_TF32_OVERRIDE", "XLA_FLAGS")
 
 
 def numerics_env():

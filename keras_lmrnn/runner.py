@@ -129,7 +129,8 @@ def code_revision():
 
 
 def environment():
-    """Where a run is trained: code revision, backend, versions, machine, date."""
+    """Where a run is trained: code revision, backend, versions, machine, device, the
+    variables that set GPU float32 precision (`devices.numerics_env`), date."""
     import keras
 
     return {
@@ -349,8 +350,10 @@ def _run_in(out, spec, options, resume, command, verbose, on_checkpoint):
             if summary is not None:
                 return {"summary": summary, "table": None, "curve": training.read_curve(out), "trained": False}
         recorded["steps"] = options.steps
-        if command is not None:
-            recorded.setdefault("resumed", []).append(command)
+        # Each resumption says how and where it continued (the device may differ).
+        recorded.setdefault("resumed", []).append(
+            {"command": command, **{k: config[k] for k in ("device", "numerics_env", "code_revision", "date")}}
+        )
         config = recorded
     else:
         model = build(spec, options, data.input_size)

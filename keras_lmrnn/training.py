@@ -107,7 +107,7 @@ class TrainingDiverged(RuntimeError):
         kept = f"the last finite checkpoint (step {checkpoint_step}) is kept" if checkpoint_step else "no checkpoint was written"
         what = what or f"the loss became {loss} at step {step}"
         hint = (f"Try a lower learning rate (gradients were already clipped to norm {clipnorm})" if clipnorm
-                else "Try a lower learning rate or gradient clipping")
+                else "Try a lower learning rate or gradient clipping (clipnorm)")
         super().__init__(f"training diverged: {what}; the run in {folder} is stopped and {kept}. {hint}")
 
 
@@ -324,11 +324,11 @@ def _train_in(model, dataset, steps, out, eval_data, eval_every, compile_args, r
             at, loss = watch.diverged
             record = {"step": step, "diverged_at_step": at, "loss": str(loss)}
             runs.atomic_write_text(out / "state.json", json.dumps(record))
-            raise TrainingDiverged(at, loss, step, out, clipnorm=compile_args.get("clipnorm"))
+            raise TrainingDiverged(at, loss, step, out, clipnorm=model.optimizer.global_clipnorm)
         if not _finite(model, dataset[stop - 1][0]):
             runs.atomic_write_text(out / "state.json", json.dumps({"step": step, "diverged_at_step": stop}))
             raise TrainingDiverged(stop, None, step, out, f"the weights or outputs are not finite at step {stop}",
-                                   clipnorm=compile_args.get("clipnorm"))
+                                   clipnorm=model.optimizer.global_clipnorm)
         step = stop
         if eval_data is not None:
             curve.append(_evaluate(model, eval_data, step, out))

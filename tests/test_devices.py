@@ -1,6 +1,9 @@
 """The device a run records and the benchmarks print."""
 
+import types
+
 import keras
+import pytest
 
 from keras_lmrnn import devices
 
@@ -8,9 +11,25 @@ from keras_lmrnn import devices
 def test_describe_names_the_device_a_new_tensor_lands_on():
     name = devices.describe()
     kind, index = name.split(":")
-    assert kind in ("cpu", "gpu") and index.isdigit()
-    where = str(keras.ops.convert_to_tensor(0.0).device).lower()  # e.g. CpuDevice(id=0), cuda:0
+    assert kind and index.isdigit()
+    where = str(keras.ops.convert_to_tensor(0.0).device).lower()  # e.g. TFRT_CPU_0, cpu, cuda:0
     assert ("cpu" in where) == (kind == "cpu"), (name, where)
+
+
+@pytest.mark.parametrize(
+    "device, name",
+    [
+        ("cpu", "cpu:0"),  # PyTorch
+        ("cuda:1", "gpu:1"),
+        ("mps:0", "mps:0"),
+        ("/job:localhost/replica:0/task:0/device:CPU:0", "cpu:0"),  # TensorFlow
+        ("/job:localhost/replica:0/task:0/device:GPU:1", "gpu:1"),
+        (types.SimpleNamespace(platform="gpu", id=2), "gpu:2"),  # JAX
+        (types.SimpleNamespace(platform="tpu", id=0), "tpu:0"),
+    ],
+)
+def test_every_backends_device_gets_keras_name(device, name):
+    assert devices.keras_name(device) == name
 
 
 def test_numerics_env_lists_only_the_variables_that_are_set(monkeypatch):

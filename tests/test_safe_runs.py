@@ -19,7 +19,7 @@ import keras
 import numpy as np
 import pytest
 
-from keras_lmrnn import cli, runs
+from keras_lmrnn import cli, devices, runs
 
 TINY = ["--battery", "yang20", "--steps", "4", "--batch-size", "4", "--seq-len", "30",
         "--eval-every", "2", "--trials-per-task", "2", "--quiet"]
@@ -181,6 +181,9 @@ def test_resume_takes_the_recorded_options_and_extends_exactly(capsys, tmp_path,
     assert status == 0, err
     config = json.loads((run_copy / "config.json").read_text())
     assert config["steps"] == 6 and config["batch_size"] == 4 and config["model"] == SPEC
+    (resumed,) = config["resumed"]  # how and where the run went on
+    assert resumed["command"].startswith("keras-lmrnn train --resume")
+    assert resumed["device"] == devices.describe() and "numerics_env" in resumed
     straight = tmp_path / "straight"
     six = [*TINY[:3], "6", *TINY[4:]]
     assert cli.main(["train", "--model", SPEC, *six, "--out", str(straight)]) == 0
@@ -235,14 +238,22 @@ def test_diverging_training_after_a_checkpoint_keeps_the_finite_one(tmp_path):
     assert state["step"] == 2 and state["diverged_at_step"] == caught.value.step
     kept = keras.models.load_model(tmp_path / "run" / "checkpoint.keras")
     assert all(np.isfinite(w).all() for w in kept.get_weights())
-    assert str(caught.value).endswith("Try a lower learning rate or gradient clipping")
+    assert str(caught.value).endswith("Try a lower learning rate or gradient clipping (clipnorm)")
 
 
-def test_the_divergence_hint_does_not_suggest_the_clipping_already_on():
-    from keras_lmrnn import training
+def test_the_divergence_hint_of_a_clipped_run_does_not_suggest_clipping(tmp_path):
+    from keras_lmrnn import models, tasks, training
 
-    error = training.TrainingDiverged(5, float("nan"), 0, "run", clipnorm=1.0)
-    assert str(error).endswith("Try a lower learning rate (gradients were already clipped to norm 1.0)")
+    data = tasks.TaskDataset("yang20", batch_size=4, seq_len=30, num_batches=6, seed=0)
+    model = models.build_model("dense:n=16,seed=0", data.input_size)
+    training.train(model, data, 2, tmp_path / "run", eval_every=2, verbose=0, clipnorm=1.0)
+    model = keras.models.load_model(tmp_path / "run" / "checkpoint.keras")
+    model.optimizer.learning_rate.assign(1e30)
+    model.save(tmp_path / "run" / "checkpoint.keras")
+    # Resumed without naming clipnorm: the hint reads the checkpoint's optimizer, which clips.
+    with pytest.raises(training.TrainingDiverged) as caught:
+        training.train(None, data, 6, tmp_path / "run", eval_every=2, resume=True, verbose=0)
+    assert str(caught.value).endswith("Try a lower learning rate (gradients were already clipped to norm 1.0)")
 
 
 @pytest.mark.parametrize("value", ["inf", "nan", "-1", "0"])

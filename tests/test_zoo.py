@@ -354,7 +354,7 @@ def test_make_preset_writes_a_verified_preset_with_a_portable_command(tmp_path, 
         "command": f"/some/machine/venv/bin/keras-lmrnn {train}", "model": spec, "battery": battery,
         "steps": 2, "batch_size": 4, "seq_len": 30, "seed": 0, "learning_rate": 1e-3, "code_revision": "abc1234",
         "backend": keras.backend.backend(), "keras": keras.__version__, "machine": "test machine",
-        "date": "2026-01-01T00:00:00+00:00",
+        "device": "gpu:0", "date": "2026-01-01T00:00:00+00:00",
     }
     (run / "config.json").write_text(json.dumps(config))
     (run / "summary.json").write_text(json.dumps({**models.count_weights(model), "wall_s": 1}))
@@ -383,6 +383,7 @@ def test_make_preset_writes_a_verified_preset_with_a_portable_command(tmp_path, 
     assert meta["clusters"]["command"] == render_zoo_clusters().command(name, keras.backend.backend())
     assert "\n## Clusters\n" in (folder / "README.md").read_text()
     zoo.load(folder)  # the manifest was written after every file it checksums
+    assert meta["hardware"] == "test machine, device gpu:0"
     # The command names the run's protocol (lmrnn-v1 for a config from before protocols).
     command = f"keras-lmrnn {train}".replace(str(run), "runs/run").replace("train ", "train --protocol lmrnn-v1 ", 1)
     assert zoo.metadata(folder)["training_command"] == command

@@ -130,7 +130,7 @@ def main():
             "protocol": protocol_record(config),
             "trained_on": config["date"],
             "wall_time_s": summary["wall_s"],
-            "hardware": config["machine"],
+            "hardware": config["machine"] + (f", device {config['device']}" if "device" in config else ""),
             "weight_counts": {k: summary[k] for k in ("total", "nonzero", "recurrent_nonzero")},
             **thresholded_counts(model, kind),
             "weights_sha256": zoo.sha256(staging / "model.weights.h5"),

@@ -17,11 +17,8 @@
 #   STEPS=2 EVAL_EVERY=1 TRIALS=1 MAKE_PRESETS=0 bash zoo/recipes/modcog84_50x50_gpu.sh /tmp/gpu-recipe
 # and, before presets were named by protocol, under lmrnn-v1 and neurogym
 # (PROTOCOL=lmrnn-v1 ... or PROTOCOL=neurogym ...).
-# Step time on one NVIDIA H200 under JAX (2026-11-30, benchmarks/protocol_step_time.py,
-# docs/gpu): 0.034 s at N = 2500 under neurogym-indegree (0.040 s with
-# JAX_DEFAULT_MATMUL_PRECISION=highest), so about 6-7 min of GPU steps per model,
-# plus data generation on the CPU (0.011-0.054 s per batch there) and evaluations;
-# the whole recipe has not run on a GPU yet.
+# Step time on one NVIDIA H200 under JAX and a time estimate per model:
+# docs/gpu/README.md; the whole recipe has not run on a GPU yet.
 # The L1 strength 1e-5 is the paper's best-performing one at N = 2500 (its Table 1:
 # 0.72 with 1.81e5 non-zero recurrent weights); not yet run here.
 set -euo pipefail
