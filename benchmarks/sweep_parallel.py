@@ -7,7 +7,8 @@ one invocation, into fresh temporary folders:
 - `--jobs 1`: one run at a time, each worker given all the cores' threads;
 - `--jobs 2` (or more): that many runs at once, each worker given its share
   (cores // jobs threads: OMP_NUM_THREADS, which PyTorch follows, TF
-  intra-op threads, XLA's Eigen pool).
+  intra-op threads; JAX 0.10's XLA CPU pool keeps one thread per visible
+  core, see benchmarks/cpu_pinning.py).
 
 Every run's startup (imports), training and final evaluation are included,
 as a user's sweep would see them.

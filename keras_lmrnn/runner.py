@@ -128,6 +128,20 @@ def code_revision():
     return head.stdout.strip() + ("+dirty" if dirty.stdout.strip() else "")
 
 
+def machine():
+    """The machine in a few words: architecture, CPUs, system; where this process may use
+    fewer cores than the machine has, how many ("2 CPUs, 1 usable"): under JAX on a CPU
+    the count changes the float rounding (benchmarks/cpu_pinning.py).
+
+    >>> machine()  # doctest: +SKIP
+    'x86_64, 2 CPUs, Linux'
+    """
+    cpus = os.cpu_count()
+    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else cpus
+    cores = f"{cpus} CPUs" if usable == cpus else f"{cpus} CPUs, {usable} usable"
+    return f"{platform.machine()}, {cores}, {platform.system()}"
+
+
 def environment():
     """Where a run is trained: code revision, backend, versions, machine, device, the
     variables that set GPU float32 precision (`devices.numerics_env`), date."""
@@ -138,7 +152,7 @@ def environment():
         "backend": keras.backend.backend(),
         "keras": keras.__version__,
         "python": platform.python_version(),
-        "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, {platform.system()}",
+        "machine": machine(),
         "device": devices.describe(),
         "numerics_env": devices.numerics_env(),
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
@@ -350,9 +364,9 @@ def _run_in(out, spec, options, resume, command, verbose, on_checkpoint):
             if summary is not None:
                 return {"summary": summary, "table": None, "curve": training.read_curve(out), "trained": False}
         recorded["steps"] = options.steps
-        # Each resumption says how and where it continued (the device may differ).
+        # Each resumption says how and where it continued (the machine or device may differ).
         recorded.setdefault("resumed", []).append(
-            {"command": command, **{k: config[k] for k in ("device", "numerics_env", "code_revision", "date")}}
+            {"command": command, **{k: config[k] for k in ("machine", "device", "numerics_env", "code_revision", "date")}}
         )
         config = recorded
     else:

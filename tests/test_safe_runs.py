@@ -19,7 +19,7 @@ import keras
 import numpy as np
 import pytest
 
-from keras_lmrnn import cli, devices, runs
+from keras_lmrnn import cli, devices, runner, runs
 
 TINY = ["--battery", "yang20", "--steps", "4", "--batch-size", "4", "--seq-len", "30",
         "--eval-every", "2", "--trials-per-task", "2", "--quiet"]
@@ -184,6 +184,7 @@ def test_resume_takes_the_recorded_options_and_extends_exactly(capsys, tmp_path,
     (resumed,) = config["resumed"]  # how and where the run went on
     assert resumed["command"].startswith("keras-lmrnn train --resume")
     assert resumed["device"] == devices.describe() and "numerics_env" in resumed
+    assert resumed["machine"] == runner.machine() == config["machine"]
     straight = tmp_path / "straight"
     six = [*TINY[:3], "6", *TINY[4:]]
     assert cli.main(["train", "--model", SPEC, *six, "--out", str(straight)]) == 0
