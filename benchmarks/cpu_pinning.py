@@ -61,11 +61,10 @@ def train_two(folder, steps, protocol, pinned):
 
 
 def weights(folder):
-    import keras
+    from keras_lmrnn import training
 
-    import keras_lmrnn  # noqa: F401  (registers the layers)
-
-    return keras.saving.load_model(folder / "checkpoint.keras", compile=False).get_weights()
+    model, _step = training.load_checkpoint(folder)
+    return model.get_weights()
 
 
 def main():
@@ -75,10 +74,10 @@ def main():
     args = parser.parse_args()
     import keras
 
-    from keras_lmrnn import devices
+    from keras_lmrnn import devices, runner
 
     short, long = args.steps
-    print(f"backend {keras.backend.backend()}, device {devices.describe()}, {os.cpu_count()} CPUs, "
+    print(f"backend {keras.backend.backend()}, device {devices.describe()}, {runner.machine()}, "
           f"protocol {args.protocol}, two processes at once")
     root = pathlib.Path(tempfile.mkdtemp(prefix="keras-lmrnn-pinning-"))
     per_step = {}
