@@ -182,6 +182,14 @@ def _settings_label(rest):
     return "".join(f",{k}={v}" for k, v in rest)
 
 
+def _legend_or_note(ax):
+    """A legend, or, when no run has a finished evaluation yet, a note saying so."""
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(fontsize=7)
+    else:
+        ax.text(0.5, 0.5, "no evaluated run yet", ha="center", va="center", transform=ax.transAxes)
+
+
 def plot_curves(folder, metric="response_accuracy"):
     """Mean learning curve of each model with standard-error bands (Fig. 5a)."""
     import matplotlib
@@ -204,7 +212,7 @@ def plot_curves(folder, metric="response_accuracy"):
     ax.set_ylim(0, 1)
     ax.set_title(f"{sweep.options.battery}: mean over seeds, band = standard error")
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=7)
+    _legend_or_note(ax)
     fig.tight_layout()
     return fig
 
@@ -239,7 +247,7 @@ def plot_against_d(folder, step=None, metric="response_accuracy"):
     ax.set_ylabel(f"{metric.replace('_', ' ')} at step {step}")
     ax.set_ylim(0, 1)
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=7)
+    _legend_or_note(ax)
     fig.tight_layout()
     return fig
 

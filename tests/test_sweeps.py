@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+import warnings
 
 import keras
 import numpy as np
@@ -323,6 +324,10 @@ def test_a_run_that_diverges_at_once_is_recorded_reported_and_not_retrained(caps
     assert "1 runs diverged (not scored)" in stdout + err and "unfinished" not in stdout + err
     rows, _ = sweep_report.summarize(out)
     assert rows[0]["seeds_diverged"] == 1 and rows[0]["response_accuracy@4_n"] == 0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no empty legend
+        (ax,) = sweep_report.plot_curves(out).axes
+    assert [t.get_text() for t in ax.texts] == ["no evaluated run yet"] and ax.get_legend() is None
     status, stdout, err = run_cli(capsys, *args)
     assert "1 of 1 runs already finished: skipped (1 of them diverged" in stdout + err and "start" not in stdout
     export = tmp_path / "export"  # tools/export_sweep.py keeps the divergence on record

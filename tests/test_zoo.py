@@ -57,9 +57,23 @@ def test_preset_loads_verifies_and_reproduces_its_example(name):
     assert zoo.metadata(name)["steps"] > 0
 
 
+def first_preset_of_each_battery():
+    """One preset per battery: the card-metric check under the other backends."""
+    first = {}
+    for name in PRESETS:
+        first.setdefault(zoo.metadata(name)["battery"], name)
+    return set(first.values())
+
+
 @pytest.mark.parametrize("name", PRESETS)
 def test_card_metrics_are_reproduced_by_evaluation(name):
     meta = zoo.metadata(name)
+    if keras.backend.backend() != meta["backend"] and name not in first_preset_of_each_battery():
+        # A full evaluation costs 5-20 s of CPU per preset; every preset's
+        # forward pass under this backend is checked against its stored output
+        # by test_preset_loads_verifies_and_reproduces_its_example.
+        pytest.skip(f"card metrics checked for every preset under {meta['backend']} (the training backend), "
+                    "and for one preset per battery under the others")
     table = EvaluationData(meta["battery"], trials_per_task=64, seed=0).evaluate(zoo.load(name))
     # Exact under the training backend; another backend's float rounding may
     # flip the odd near-tie step.
