@@ -57,6 +57,7 @@ def test_preset_loads_verifies_and_reproduces_its_example(name):
     assert zoo.metadata(name)["steps"] > 0
 
 
+@functools.cache
 def first_preset_of_each_battery():
     """One preset per battery: the card-metric check under the other backends."""
     first = {}
@@ -69,7 +70,7 @@ def first_preset_of_each_battery():
 def test_card_metrics_are_reproduced_by_evaluation(name):
     meta = zoo.metadata(name)
     if keras.backend.backend() != meta["backend"] and name not in first_preset_of_each_battery():
-        # A full evaluation costs 5-20 s of CPU per preset; every preset's
+        # A full evaluation costs 4-21 s of CPU per preset (torch); every preset's
         # forward pass under this backend is checked against its stored output
         # by test_preset_loads_verifies_and_reproduces_its_example.
         pytest.skip(f"card metrics checked for every preset under {meta['backend']} (the training backend), "
