@@ -15,7 +15,6 @@ Register NEW_NAME in zoo/registry.py (and OLD_NAME in its ALIASES) yourself.
 """
 
 import argparse
-import importlib.util
 import json
 import pathlib
 import re
@@ -24,6 +23,7 @@ import sys
 import tempfile
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tools"))
 TEXT_FILES = ("metadata.json", "README.md")
 
 
@@ -42,11 +42,10 @@ def redraw_feature_map(folder, new):
     if keras.backend.backend() != drawn_with:
         raise SystemExit(f"the preset's feature map was drawn under KERAS_BACKEND={drawn_with}; rename it under "
                          f"that backend (running: {keras.backend.backend()}) so that redrawing it changes only its title")
-    spec = importlib.util.spec_from_file_location("render_zoo_clusters", ROOT / "tools" / "render_zoo_clusters.py")
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
+    from make_preset import clusters_tool
+
     zoo.write_manifest(folder)
-    tool.render(folder, zoo.load(folder), new)
+    clusters_tool().render(folder, zoo.load(folder), new)
 
 
 def rename(presets, old, new):
