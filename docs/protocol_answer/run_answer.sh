@@ -14,7 +14,7 @@
 # Runs start seed by seed (every model on seed 0, then seed 1, ...), so a
 # stopped sweep holds whole seeds. Measured on the 2-core CPU under
 # `neurogym` with `,init=indegree` (--jobs 2, evaluations included): 12-14 min
-# per 10k-step run of N = 400 (two at a time), 4.6 min for dense-matched,
+# per 10k-step run of N = 400 (two at a time), 4-6 min for dense-matched,
 # about 1 h per seed of all 9 models, so about 5 h for the 45 runs. Under
 # lmrnn-v1 (64 x 100 batches, about twice the step time) expect about 2 h per seed.
 set -euo pipefail
