@@ -7,7 +7,10 @@ lock on `.keras-lmrnn.lock`. The rules that keep a user's files safe:
 - a folder without the marker is never written into, replaced or deleted;
 - `overwrite` replaces a run folder only when every file in it is one that
   keras-lmrnn writes (a user's own file inside refuses the overwrite), and
-  only under the folder's lock;
+  only under the folder's lock; the old contents are moved aside (into a
+  hidden folder beside it, `.NAME.keras-lmrnn-replaced-*`) and deleted only
+  once the new run has its first checkpoint or finishes: a replacement that
+  fails before that gets the old contents back;
 - a second process that wants to write a locked folder is refused;
 - every file is written to a temporary file and renamed into place
   (`atomic_write`), with the user's normal permissions; temporary files
@@ -29,6 +32,7 @@ import os
 import pathlib
 import shutil
 import tempfile
+import warnings
 
 try:
     import fcntl
@@ -38,6 +42,7 @@ except ImportError:  # pragma: no cover - Windows: no advisory locks
 MARKER = ".keras-lmrnn"
 LOCK = ".keras-lmrnn.lock"
 TEMP_PREFIX = ".keras-lmrnn-tmp-"
+REPLACED = ".keras-lmrnn-replaced-"  # infix of the folder that holds an overwritten folder's old contents
 
 # What each kind of folder may hold (besides the marker, the lock and
 # temporary files). A "comparison" folder also holds run folders.
@@ -301,15 +306,42 @@ def _write_marker(folder, kind, part=None):
     atomic_write_text(pathlib.Path(folder) / MARKER, json.dumps(marker, indent=2) + "\n")
 
 
-def _clear(folder):
-    """Deletes what keras-lmrnn wrote in `folder`, keeping its lock file."""
-    for entry in pathlib.Path(folder).iterdir():
-        if entry.name == LOCK:
-            continue
-        if entry.is_dir() and not entry.is_symlink():
-            shutil.rmtree(entry)
-        else:
-            entry.unlink()
+def _move_aside(folder):
+    """Moves everything in `folder` but its lock file into a new hidden folder
+    beside it (same file system, so every move is a rename); returns that folder.
+    Nothing is moved if any move fails."""
+    real = pathlib.Path(folder).resolve()
+    try:
+        aside = pathlib.Path(tempfile.mkdtemp(dir=real.parent, prefix=f".{real.name}{REPLACED}"))
+    except OSError as error:
+        raise RunFolderError(
+            f"--overwrite refused: the old contents of {folder} are kept in {real.parent} until the new run "
+            f"has its first checkpoint, and that folder is not writable ({error.strerror}); choose another output folder"
+        ) from None
+    moved = []
+    try:
+        for entry in list(real.iterdir()):
+            if entry.name != LOCK:
+                os.rename(entry, aside / entry.name)
+                moved.append(entry.name)
+    except OSError as error:
+        for name in reversed(moved):
+            os.rename(aside / name, real / name)
+        aside.rmdir()
+        raise RunFolderError(f"--overwrite refused: cannot move the old contents of {folder} aside ({error.strerror})") from None
+    return aside
+
+
+def _restore(folder, aside):
+    """Moves the old contents in `aside` back into `folder` (whose new files are gone)."""
+    folder = pathlib.Path(folder)
+    for entry in list(aside.iterdir()):
+        if not (folder / entry.name).exists():
+            os.rename(entry, folder / entry.name)
+    if any(aside.iterdir()):  # a name taken meanwhile (a user's new file): keep both
+        warnings.warn(f"{folder}: some of its old contents could not be put back; they are in {aside}", stacklevel=3)
+    else:
+        aside.rmdir()
 
 
 def _remove_ours(folder):
@@ -425,7 +457,7 @@ def open_folder(folder, kind="run", overwrite=False, resume=False, part=None):
             yield folder
         return
     state = check_usable(folder, kind, overwrite, resume, part)
-    made, adopted, made_parents = False, state == "empty", []
+    made, adopted, made_parents, aside = False, state == "empty", [], None
     if state == "new":
         ancestor = folder.absolute().parent
         while not ancestor.exists():
@@ -449,7 +481,7 @@ def open_folder(folder, kind="run", overwrite=False, resume=False, part=None):
                             f"--overwrite refused: {folder} holds files keras-lmrnn did not write ({names}); "
                             "move them or choose another output folder"
                         )
-                    _clear(folder)
+                    aside = _move_aside(folder)
                 remove_stale_temps(folder)
             if kind_of(folder) is None:
                 _write_marker(folder, kind, part)
@@ -459,12 +491,20 @@ def open_folder(folder, kind="run", overwrite=False, resume=False, part=None):
             (sub / "checkpoint.keras").exists() for sub in folder.iterdir() if sub.is_dir()
         )
         # A failure that is itself a result (a diverged run) keeps its record.
-        if (made or adopted) and not checkpointed and not getattr(error, "keeps_folder", False):
+        undone = not checkpointed and not getattr(error, "keeps_folder", False)
+        if (made or adopted or aside) and undone:
             only_lock = _remove_ours(folder)
-            with contextlib.suppress(OSError):
-                (folder / LOCK).unlink()
+            if aside:  # the replacement failed: the old contents come back
+                _restore(folder, aside)
+                aside = None
+            else:
+                with contextlib.suppress(OSError):
+                    (folder / LOCK).unlink()
             if made and only_lock:
                 for path in [folder, *made_parents]:  # what this call made, if empty
                     with contextlib.suppress(OSError):
                         path.rmdir()
         raise
+    finally:
+        if aside:  # the new run stands (finished, checkpointed or a result): the old contents go
+            shutil.rmtree(aside, ignore_errors=True)

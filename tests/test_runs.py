@@ -279,3 +279,81 @@ def test_recording_a_file_in_a_busy_folder_is_refused(tmp_path):
     finally:
         holder.kill()
         holder.wait()
+
+
+def contents(folder):
+    """{relative path: text} of every file in `folder` but its lock file."""
+    return {str(p.relative_to(folder)): p.read_text() for p in sorted(folder.rglob("*"))
+            if p.is_file() and p.name != runs.LOCK}
+
+
+def leftovers(tmp_path):
+    """Hidden folders of replaced contents left beside the run folders."""
+    return sorted(p.name for p in tmp_path.iterdir() if runs.REPLACED in p.name)
+
+
+@pytest.mark.parametrize("failure", [RuntimeError, KeyboardInterrupt])
+def test_an_overwrite_that_fails_before_its_first_checkpoint_puts_the_old_run_back(tmp_path, failure):
+    folder = make_run(tmp_path / "run", files=("config.json", "checkpoint.keras", "curve.csv"))
+    before = contents(folder)
+    with pytest.raises(failure):
+        with runs.open_folder(folder, "run", overwrite=True) as out:
+            assert sorted(p.name for p in out.iterdir()) == [runs.MARKER, runs.LOCK]  # the old run is aside
+            assert len(leftovers(tmp_path)) == 1
+            runs.atomic_write_text(out / "config.json", "new")
+            raise failure()
+    assert contents(folder) == before
+    assert leftovers(tmp_path) == []
+
+
+def test_an_overwrite_that_finishes_or_checkpoints_deletes_the_old_run(tmp_path):
+    folder = make_run(tmp_path / "run", files=("config.json", "checkpoint.keras", "curve.csv"))
+    with runs.open_folder(folder, "run", overwrite=True) as out:
+        runs.atomic_write_text(out / "config.json", "new")
+    assert contents(folder) == {runs.MARKER: (folder / runs.MARKER).read_text(), "config.json": "new"}
+    with pytest.raises(RuntimeError):  # failing after its first checkpoint: the new run stands
+        with runs.open_folder(folder, "run", overwrite=True) as out:
+            runs.atomic_write_text(out / "checkpoint.keras", "new")
+            raise RuntimeError()
+    assert (folder / "checkpoint.keras").read_text() == "new" and not (folder / "config.json").exists()
+    assert leftovers(tmp_path) == []
+
+
+def test_an_overwrite_that_ends_in_a_result_to_keep_deletes_the_old_run(tmp_path):
+    class Diverged(RuntimeError):
+        keeps_folder = True
+
+    folder = make_run(tmp_path / "run", files=("config.json", "checkpoint.keras"))
+    with pytest.raises(Diverged):
+        with runs.open_folder(folder, "run", overwrite=True) as out:
+            runs.atomic_write_text(out / "state.json", "diverged")
+            raise Diverged()
+    assert (folder / "state.json").read_text() == "diverged" and not (folder / "checkpoint.keras").exists()
+    assert leftovers(tmp_path) == []
+
+
+def test_an_overwrite_that_cannot_keep_the_old_run_aside_is_refused(tmp_path, monkeypatch):
+    folder = make_run(tmp_path / "run")
+    before = contents(folder)
+
+    def read_only(**kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(runs.tempfile, "mkdtemp", read_only)
+    with pytest.raises(runs.RunFolderError, match="not writable"):
+        with runs.open_folder(folder, "run", overwrite=True):
+            pytest.fail("the body must not run")
+    assert contents(folder) == before
+
+
+def test_a_failed_comparison_overwrite_puts_every_old_run_back(tmp_path):
+    with runs.open_folder(tmp_path / "cmp", "comparison") as out:
+        make_run(out / "0_model", part="comparison")
+        runs.atomic_write_text(out / "comparison.csv", "x")
+    before = contents(tmp_path / "cmp")
+    with pytest.raises(RuntimeError):
+        with runs.open_folder(tmp_path / "cmp", "comparison", overwrite=True) as out:
+            make_run(out / "0_other", files=("config.json",), part="comparison")
+            raise RuntimeError()
+    assert contents(tmp_path / "cmp") == before
+    assert leftovers(tmp_path) == []

@@ -184,6 +184,21 @@ def test_ray_missing_is_one_line(capsys, tmp_path, monkeypatch):
     assert status == 2 and 'pip install "keras-lmrnn[ray]"' in err, err
 
 
+def test_an_overwrite_refused_after_the_folder_was_opened_keeps_the_old_sweep(capsys, tmp_path, monkeypatch, tiny_sweep):
+    import shutil
+
+    out = tmp_path / "s"
+    shutil.copytree(tiny_sweep, out)
+    before = {str(p.relative_to(out)): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file() and p.name != runs.LOCK}
+    monkeypatch.setitem(sys.modules, "ray", None)  # refused only once the folder is open
+    status, _, err = run_cli(capsys, "sweep", "--models", SPECS[0], "--seeds", "0", *TINY, "--out", out,
+                             "--overwrite", "--ray")
+    assert status == 2 and "--ray needs Ray" in err, err
+    after = {str(p.relative_to(out)): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file() and p.name != runs.LOCK}
+    assert after == before
+    assert [p.name for p in tmp_path.iterdir()] == ["s"]  # nothing left beside it
+
+
 SWEEP = [sys.executable, "-m", "keras_lmrnn.cli", "sweep", "--models", SPECS[0], "--seeds", "0", "--battery", "yang20",
          "--steps", "40", "--batch-size", "4", "--seq-len", "30", "--eval-every", "4", "--trials-per-task", "1",
          "--quiet", "--jobs", "1", "--retries", "1"]
