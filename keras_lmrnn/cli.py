@@ -57,7 +57,7 @@ _positive_float = _argument_type(float, lambda v: v > 0 and math.isfinite(v), "a
 
 
 def _steps_list(text):
-    return [_positive_int(t) for t in text.split(",") if t]
+    return [_positive_int(t) for t in text.split(",")]
 
 
 # Training options: (flag dest, key in a run's config.json); their defaults

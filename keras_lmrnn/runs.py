@@ -350,7 +350,8 @@ def _remove_ours(folder):
     folder = pathlib.Path(folder)
     if kind_of(folder) is not None:
         foreign = set(foreign_entries(folder))
-        for entry in list(folder.iterdir()):
+        # The marker goes last: a cleanup cut short leaves a folder still known as ours.
+        for entry in sorted(folder.iterdir(), key=lambda e: e.name == MARKER):
             if entry.name == LOCK or entry in foreign:
                 continue
             if entry.is_dir() and not entry.is_symlink():
@@ -470,8 +471,10 @@ def open_folder(folder, kind="run", overwrite=False, resume=False, part=None):
         except OSError as error:
             raise RunFolderError(f"cannot make {folder}: {error.strerror}") from None
         made = True
+    locked = False
     try:
         with lock(folder):
+            locked = True
             if not made:
                 if overwrite:
                     foreign = foreign_entries(folder)
@@ -492,7 +495,7 @@ def open_folder(folder, kind="run", overwrite=False, resume=False, part=None):
         )
         # A failure that is itself a result (a diverged run) keeps its record.
         undone = not checkpointed and not getattr(error, "keeps_folder", False)
-        if (made or adopted or aside) and undone:
+        if locked and (made or adopted or aside) and undone:
             only_lock = _remove_ours(folder)
             if aside:  # the replacement failed: the old contents come back
                 _restore(folder, aside)

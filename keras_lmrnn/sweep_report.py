@@ -302,9 +302,14 @@ def write_report(folder, at=None, baseline=None):
     sweep folder; returns the Markdown text. report.md ends with every model's
     paired difference to `baseline` (default: `default_baseline` of the
     sweep's models; none when the sweep has no dense network)."""
+    folder = pathlib.Path(folder)
+    with runs.lock(folder):  # not while a sweep writes into it (re-entrant inside the sweep)
+        return _write_report(folder, at, baseline)
+
+
+def _write_report(folder, at, baseline):
     import matplotlib.pyplot as plt
 
-    folder = pathlib.Path(folder)
     sweep = read_sweep(folder)
     baseline = baseline or default_baseline(sweep.models)
     paired = [paired_differences(folder, baseline, at, metric) for metric in METRICS] if baseline else []

@@ -80,6 +80,10 @@ class Sweep:
     options: runner.RunOptions  # its seed is replaced by each run's
 
     def __post_init__(self):
+        bad = [s for s in self.seeds if isinstance(s, bool) or not isinstance(s, int) or s < 0]
+        if not self.seeds or bad or len(set(self.seeds)) != len(self.seeds):
+            raise SweepError(f"Invalid value for argument `seeds`: expected distinct integers >= 0. "
+                             f"Received: seeds={list(self.seeds)!r}")
         if not self.models:
             raise SweepError("a sweep needs at least one model spec")
         if len(set(self.models)) != len(self.models):
@@ -135,6 +139,19 @@ def _difference(recorded, requested):
         if recorded["options"].get(key) != value:
             return f"{key}={value} (recorded: {recorded['options'].get(key)})"
     return None
+
+
+def trained_under(folder, names):
+    """{backend: first run name} of the runs of `names` in `folder` that recorded one."""
+    found = {}
+    for name in names:
+        try:
+            backend = json.loads((pathlib.Path(folder) / name / "config.json").read_text()).get("backend")
+        except (OSError, ValueError, AttributeError):
+            continue
+        if isinstance(backend, str):
+            found.setdefault(backend, name)
+    return found
 
 
 def status(folder, name):
@@ -298,6 +315,11 @@ def run_sweep(folder, models, seeds, options, jobs=None, use_ray=False, ray_addr
         # Training is deterministic: a diverged run would diverge again, so it is final too.
         before = {name: status(out, name) for name, _, _ in sweep.runs()}
         todo = [(name, spec, seed) for name, spec, seed in sweep.runs() if before[name] not in FINAL]
+        other = {b: n for b, n in trained_under(out, [name for name, _, _ in sweep.runs()]).items() if b != backend}
+        if todo and other:
+            found, example = next(iter(other.items()))
+            raise SweepError(f"{out}'s runs were trained under KERAS_BACKEND={found} (e.g. {example}); continue the "
+                             f"sweep under that backend (running: {backend}) so that its runs stay comparable")
         skipped = len(sweep.runs()) - len(todo)
         if skipped:
             diverged = sum(state == "diverged" for state in before.values())

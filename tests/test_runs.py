@@ -1,5 +1,6 @@
 """Run folders (keras_lmrnn.runs): ownership, locks, atomic writes."""
 
+import contextlib
 import json
 import os
 import signal
@@ -357,3 +358,35 @@ def test_a_failed_comparison_overwrite_puts_every_old_run_back(tmp_path):
             raise RuntimeError()
     assert contents(tmp_path / "cmp") == before
     assert leftovers(tmp_path) == []
+
+
+def test_losing_the_race_for_an_empty_folder_leaves_the_winners_files(tmp_path, monkeypatch):
+    folder = tmp_path / "run"
+    folder.mkdir()  # empty: both processes may adopt it; the other one locks it first
+
+    @contextlib.contextmanager
+    def taken(path):
+        runs._write_marker(folder, "run")
+        (folder / "config.json").write_text("the winner's")
+        raise runs.FolderBusyError(f"{path} is being written by another process")
+        yield  # pragma: no cover
+
+    monkeypatch.setattr(runs, "lock", taken)
+    with pytest.raises(runs.FolderBusyError):
+        with runs.open_folder(folder, "run"):
+            pytest.fail("the body must not run")
+    assert (folder / "config.json").read_text() == "the winner's" and runs.kind_of(folder) == "run"
+
+
+def test_cleanup_deletes_the_marker_last(tmp_path, monkeypatch):
+    """A cleanup cut short (a second Ctrl-C) must leave a folder still marked as ours."""
+    folder = make_run(tmp_path / "run", files=("config.json", "curve.csv", "summary.json"))
+    deleted, unlink = [], runs.pathlib.Path.unlink
+
+    def logged(path, *args, **kwargs):
+        deleted.append(path.name)
+        return unlink(path, *args, **kwargs)
+
+    monkeypatch.setattr(runs.pathlib.Path, "unlink", logged)
+    runs._remove_ours(folder)
+    assert deleted[-1] == runs.MARKER and {"config.json", "curve.csv", "summary.json"} <= set(deleted)

@@ -172,6 +172,63 @@ def test_bad_spec_in_a_sweep_is_refused_before_anything_runs(capsys, tmp_path):
     assert not (tmp_path / "s").exists()
 
 
+@pytest.mark.parametrize("seeds", [(), (0, 0), (-1,), ("0",), (1.0,), (True,)])
+def test_seeds_are_distinct_integers_from_zero(seeds):
+    with pytest.raises(sweeps.SweepError, match=r"argument `seeds`.*Received: seeds="):
+        sweeps.Sweep(("dense:n=4",), seeds, None)
+
+
+@pytest.mark.parametrize("at", [",", "1000,,2000", "2,"])
+def test_an_empty_step_in_at_is_refused(capsys, tmp_path, at):
+    status, _, err = run_cli(capsys, "sweep", "--models", SPECS[0], "--seeds", "0", *TINY, "--at", at,
+                             "--out", tmp_path / "s")
+    assert status == 2 and "--at" in err and "got ''" in err, err
+    assert not (tmp_path / "s").exists()
+
+
+def copy_of(sweep, folder):
+    import shutil
+
+    shutil.copytree(sweep, folder)
+    return folder
+
+
+def test_a_sweep_continues_only_under_the_backend_its_runs_were_trained_under(capsys, tmp_path, tiny_sweep):
+    out = copy_of(tiny_sweep, tmp_path / "s")
+    import shutil
+
+    shutil.rmtree(out / sweeps.run_name(SPECS[1], 1))  # one run left to train
+    config = out / sweeps.run_name(SPECS[0], 0) / "config.json"
+    record = json.loads(config.read_text())
+    runs.atomic_write_text(config, json.dumps({**record, "backend": "another"}))
+    status, _, err = run_cli(capsys, "sweep", "--models", *SPECS, "--seeds", "0-1", *TINY, "--out", out)
+    assert status == 2 and "KERAS_BACKEND=another" in err and f"running: {keras.backend.backend()}" in err, err
+    assert not (out / sweeps.run_name(SPECS[1], 1)).exists()
+
+
+HOLD = """
+import sys, time
+from keras_lmrnn import runs
+with runs.lock(sys.argv[1]):
+    print("locked", flush=True)
+    time.sleep(120)
+"""
+
+
+def test_report_is_refused_while_the_sweep_is_being_written(capsys, tmp_path, tiny_sweep):
+    out = copy_of(tiny_sweep, tmp_path / "s")
+    before = (out / "report.md").read_text()
+    holder = subprocess.Popen([sys.executable, "-c", HOLD, str(out)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        status, _, err = run_cli(capsys, "report", out, "--at", "2,4")
+        assert status == 2 and "being written by another process" in err, err
+        assert (out / "report.md").read_text() == before
+    finally:
+        holder.kill()
+        holder.wait()
+
+
 def test_report_of_a_folder_that_is_no_sweep(capsys, tmp_path):
     status, _, err = run_cli(capsys, "report", tmp_path)
     assert status == 2 and "not a sweep folder" in err
@@ -290,6 +347,13 @@ def test_an_exported_sweep_reports_and_resumes_without_retraining(capsys, tiny_s
     assert not list(export.rglob("checkpoint.keras"))
     other = subprocess.run([*tool, str(tiny_sweep), str(tmp_path)], capture_output=True, text=True)
     assert other.returncode != 0 and "not an export of the sweep" in other.stderr
+    again = subprocess.run([*tool, str(tiny_sweep), str(export)], capture_output=True, text=True)
+    assert again.returncode == 0 and '"exported_runs": 0, "already_there": 4' in again.stdout, again.stderr
+    curve = export / sweeps.run_name(SPECS[0], 1) / "curve.csv"
+    curve.write_text(curve.read_text() + "\n")  # another run under the same name: never replaced
+    changed = subprocess.run([*tool, str(tiny_sweep), str(export)], capture_output=True, text=True)
+    assert changed.returncode != 0 and "holds another run" in changed.stderr
+    assert curve.read_text().endswith("\n\n") and not list(export.glob(".*.export-*"))
 
 
 def test_group_by_d_keeps_protocol_keys_together():

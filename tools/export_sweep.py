@@ -11,15 +11,20 @@ command skips them and trains the rest. `keras-lmrnn report` works on an
 export as on the sweep itself. Diverged runs are exported too (their record
 says where they diverged; the report counts them, unscored). Unfinished runs
 are left out (they restart from step 0 next time). DEST must not exist, or be an earlier export of the
-same sweep (its runs are then added to; a run already there is replaced only
-by the same finished run).
+same sweep that no process is writing (its runs are then added to; a run
+already there is kept when its files are the same, and the export is refused
+when they differ). Each run is copied into a hidden folder in DEST first and
+renamed into place, so an interrupted export never leaves a run that looks
+finished without all its files.
 """
 
 import argparse
 import json
+import os
 import pathlib
 import shutil
 import sys
+import tempfile
 
 RUN_FILES = ("config.json", "state.json", "summary.json", "curve.csv", "final_table.csv", ".keras-lmrnn")
 SWEEP_FILES = ("sweep.json", ".keras-lmrnn", "report.md", "report.csv", "curves.csv")
@@ -42,22 +47,44 @@ def main():
             same = False
         if not same:
             sys.exit(f"{args.dest} exists and is not an export of the sweep in {args.sweep}; choose another folder")
+        try:
+            runs.check_free(args.dest)
+        except runs.FolderBusyError as error:
+            sys.exit(str(error))
     args.dest.mkdir(parents=True, exist_ok=True)
     for name in SWEEP_FILES:
         if (args.sweep / name).is_file():
             runs.atomic_write(args.dest / name, lambda temp, name=name: shutil.copyfile(args.sweep / name, temp))
-    exported = 0
+    exported = kept = 0
     for name, _, _ in sweep.runs():
         if status(args.sweep, name) not in FINAL:
             continue
-        target = args.dest / name
-        target.mkdir(exist_ok=True)
-        for file in RUN_FILES:  # a diverged run has no summary.json nor final_table.csv
-            if (args.sweep / name / file).is_file():
-                runs.atomic_write(target / file, lambda temp, file=file: shutil.copyfile(args.sweep / name / file, temp))
+        source, target = args.sweep / name, args.dest / name
+        files = [file for file in RUN_FILES if (source / file).is_file()]  # a diverged run has no summary.json
+        if target.exists():
+            if not same_files(source, target, files):
+                sys.exit(f"{target} holds another run than {source} (their files differ); export into a new folder")
+            kept += 1
+            continue
+        staging = pathlib.Path(tempfile.mkdtemp(dir=args.dest, prefix=f".{name}.export-"))
+        try:
+            for file in files:
+                shutil.copyfile(source / file, staging / file)
+            os.chmod(staging, 0o777 & ~runs._umask())  # mkdtemp's folder is private; a run folder is not
+            os.rename(staging, target)
+        finally:
+            if staging.exists():
+                shutil.rmtree(staging)
         exported += 1
-    summary = json.dumps({"exported_runs": exported, "of": len(sweep.runs())})
+    summary = json.dumps({"exported_runs": exported, "already_there": kept, "of": len(sweep.runs())})
     print(f"{args.dest}: {summary}")
+
+
+def same_files(a, b, files):
+    """Whether folders `a` and `b` hold the same `files` (and `b` no other run file)."""
+    others = [file for file in RUN_FILES if file not in files and (b / file).exists()]
+    return not others and all((b / file).is_file() and (a / file).read_bytes() == (b / file).read_bytes()
+                              for file in files)
 
 
 if __name__ == "__main__":
