@@ -21,13 +21,16 @@ Example:
 """
 
 import collections
+import contextlib
 import dataclasses
 import json
 import os
 import pathlib
 import shlex
+import signal
 import subprocess
 import sys
+import threading
 import time
 
 from keras_lmrnn import runner, runs
@@ -347,38 +350,56 @@ def run_sweep(folder, models, seeds, options, jobs=None, use_ray=False, ray_addr
         return states
 
 
+@contextlib.contextmanager
+def _sigterm_as_interrupt():
+    """While it lasts, SIGTERM (`kill PID`) stops the sweep as Ctrl-C does, workers included."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def _local_engine(folder, todo, backend, jobs, retries, progress, ray_address=None):
     threads = max(1, (os.cpu_count() or 1) // jobs)
     env = worker_env(backend, threads)
     pending = collections.deque((name, spec, seed, 0) for name, spec, seed in todo)
     running = {}
-    try:
-        while pending or running:
-            while pending and len(running) < jobs:
-                name, spec, seed, attempt = pending.popleft()
-                log = open(folder / f"{name}.log", "ab")
-                process = subprocess.Popen(worker_command(folder, name), env=env, stdout=log, stderr=log)
-                log.close()
-                running[name] = (process, spec, seed, attempt, time.perf_counter())
-                progress.line(f"start    {spec} seed {seed}" + (f" (retry {attempt})" if attempt else ""))
-            time.sleep(0.5)
-            for name, (process, spec, seed, attempt, began) in list(running.items()):
-                code = process.poll()
-                if code is None:
-                    continue
-                del running[name]
-                if code not in (DONE, DIVERGED, REFUSED) and attempt < retries:
-                    progress.line(f"worker of {spec} seed {seed} died (exit status {code}): resuming it")
-                    pending.appendleft((name, spec, seed, attempt + 1))
-                    continue
-                progress.line(_finished_line(folder, name, spec, seed, code, time.perf_counter() - began))
-            progress.tick()
-    except KeyboardInterrupt:
-        for process, *_ in running.values():
-            process.terminate()
-        for process, *_ in running.values():
-            process.wait()
-        return {"interrupted": True}
+    with _sigterm_as_interrupt():
+        try:
+            while pending or running:
+                while pending and len(running) < jobs:
+                    name, spec, seed, attempt = pending.popleft()
+                    log = open(folder / f"{name}.log", "ab")
+                    process = subprocess.Popen(worker_command(folder, name), env=env, stdout=log, stderr=log)
+                    log.close()
+                    running[name] = (process, spec, seed, attempt, time.perf_counter())
+                    progress.line(f"start    {spec} seed {seed}" + (f" (retry {attempt})" if attempt else ""))
+                time.sleep(0.5)
+                for name, (process, spec, seed, attempt, began) in list(running.items()):
+                    code = process.poll()
+                    if code is None:
+                        continue
+                    del running[name]
+                    if code not in (DONE, DIVERGED, REFUSED) and attempt < retries:
+                        progress.line(f"worker of {spec} seed {seed} died (exit status {code}): resuming it")
+                        pending.appendleft((name, spec, seed, attempt + 1))
+                        continue
+                    progress.line(_finished_line(folder, name, spec, seed, code, time.perf_counter() - began))
+                progress.tick()
+        except KeyboardInterrupt:
+            for process, *_ in running.values():
+                process.terminate()
+            for process, *_ in running.values():
+                process.wait()
+            return {"interrupted": True}
     return {}
 
 

@@ -306,7 +306,10 @@ def test_tiny_sweep_under_local_ray_equals_the_local_engine(capsys, tiny_sweep, 
         assert_same_weights(out / name, tiny_sweep / name)
 
 
-def test_ctrl_c_reports_the_unfinished_runs_and_the_rerun_finishes_them(tmp_path, backend):
+@pytest.mark.parametrize("stop", ["ctrl-c", "kill"])
+def test_ctrl_c_reports_the_unfinished_runs_and_the_rerun_finishes_them(tmp_path, backend, stop):
+    """Ctrl-C (SIGINT to the terminal's process group) or `kill PID` (SIGTERM to the sweep alone)
+    stops every worker, and the same command finishes the runs."""
     if backend != "jax":
         pytest.skip("checked once, under JAX: the engine does not depend on the backend")
     out = tmp_path / "s"
@@ -318,9 +321,14 @@ def test_ctrl_c_reports_the_unfinished_runs_and_the_rerun_finishes_them(tmp_path
     deadline = time.time() + 300
     while time.time() < deadline and not list(out.glob("*/state.json")):
         time.sleep(0.2)
-    os.killpg(sweep.pid, signal.SIGINT)  # what Ctrl-C in a terminal does
+    if stop == "ctrl-c":
+        os.killpg(sweep.pid, signal.SIGINT)  # what Ctrl-C in a terminal does
+    else:
+        sweep.terminate()  # the sweep's own process only: it must stop its workers itself
     out_text, err_text = sweep.communicate(timeout=300)
     assert sweep.returncode == 130, err_text[-3000:]
+    for run in out.glob("*__seed0"):
+        runs.check_free(run)  # no worker left writing (FolderBusyError otherwise)
     assert "runs unfinished" in out_text and "run the same command again" in err_text
     assert len(err_text.strip().splitlines()) == 1, err_text
     again = subprocess.run(command, env=dict(os.environ, KERAS_BACKEND=backend), capture_output=True, text=True,
