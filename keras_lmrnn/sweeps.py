@@ -318,8 +318,10 @@ def run_sweep(folder, models, seeds, options, jobs=None, use_ray=False, ray_addr
         # Training is deterministic: a diverged run would diverge again, so it is final too.
         before = {name: status(out, name) for name, _, _ in sweep.runs()}
         todo = [(name, spec, seed) for name, spec, seed in sweep.runs() if before[name] not in FINAL]
-        other = {b: n for b, n in trained_under(out, [name for name, _, _ in sweep.runs()]).items() if b != backend}
-        if todo and other:
+        # Only when something is left to train: reading every run's config.json is not free.
+        recorded = trained_under(out, [name for name, _, _ in sweep.runs()]) if todo else {}
+        other = {b: n for b, n in recorded.items() if b != backend}
+        if other:
             found, example = next(iter(other.items()))
             raise SweepError(f"{out}'s runs were trained under KERAS_BACKEND={found} (e.g. {example}); continue the "
                              f"sweep under that backend (running: {backend}) so that its runs stay comparable")
