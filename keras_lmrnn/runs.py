@@ -109,12 +109,27 @@ def remove_stale_temps(folder):
     except OSError:
         return
     for path in entries:
-        if not path.is_file() or path.is_symlink():
-            continue
-        pid_text = path.name[len(TEMP_PREFIX) :].split("-", 1)[0]
-        if pid_text.isdigit() and int(pid_text) != os.getpid() and not _pid_alive(int(pid_text)):
+        if _is_stale_temp(path):
             with contextlib.suppress(OSError):
                 path.unlink()
+
+
+def _is_stale_temp(path):
+    """Whether `path` is a temporary file of ours whose process died."""
+    if not path.name.startswith(TEMP_PREFIX) or not path.is_file() or path.is_symlink():
+        return False
+    pid_text = path.name[len(TEMP_PREFIX) :].split("-", 1)[0]
+    return pid_text.isdigit() and int(pid_text) != os.getpid() and not _pid_alive(int(pid_text))
+
+
+def _only_leftovers(folder, keep=(LOCK,)):
+    """Whether `folder` holds nothing but the plain files named in `keep` and
+    temporary files of dead processes: what a process killed while it made
+    the folder leaves behind, nothing worth keeping."""
+    return all(
+        (entry.name in keep and entry.is_file() and not entry.is_symlink()) or _is_stale_temp(entry)
+        for entry in pathlib.Path(folder).iterdir()
+    )
 
 
 def atomic_write(path, write):
@@ -408,15 +423,15 @@ def check_usable(folder, kind="run", overwrite=False, resume=False, part=None):
     if resume and found is None and kind == "run" and is_legacy_run(folder):
         found = "run"  # adopted by open_folder, under the lock
     if found is None:
-        if not any(folder.iterdir()) and not resume:
-            return "empty"  # nothing to lose
+        if _only_leftovers(folder) and not resume:
+            return "empty"  # nothing to lose (at most what a killed run left as it began)
         raise RunFolderError(
             f"{folder} was not made by keras-lmrnn (no {MARKER} marker); it is left "
             "untouched: choose another output folder"
             )
     if found != kind:
         raise RunFolderError(f"{folder} holds a keras-lmrnn {found} folder, not a {kind} folder; choose another output folder")
-    if not (overwrite or resume) and any(e.name not in (MARKER, LOCK) for e in folder.iterdir()):
+    if not (overwrite or resume) and not _only_leftovers(folder, keep=(MARKER, LOCK)):
         raise RunFolderError(
             f"output folder {folder} exists; pass --overwrite to replace it"
             + (", --resume to continue it," if kind == "run" else "")

@@ -390,3 +390,62 @@ def test_cleanup_deletes_the_marker_last(tmp_path, monkeypatch):
     monkeypatch.setattr(runs.pathlib.Path, "unlink", logged)
     runs._remove_ours(folder)
     assert deleted[-1] == runs.MARKER and {"config.json", "curve.csv", "summary.json"} <= set(deleted)
+
+
+# A process killed while it makes a run folder: the Nth file it writes is cut
+# short (1: the marker, 2: the run's first file), as `kill -9` or a lost
+# machine would leave it.
+KILLED_MAKE = """
+import os, signal, sys
+from keras_lmrnn import runs
+writes = [0]
+real_write = runs.atomic_write
+def atomic_write(path, write):
+    writes[0] += 1
+    if writes[0] == int(sys.argv[2]):
+        def write(temp):
+            open(temp, "w").write("half")
+            os.kill(os.getpid(), signal.SIGKILL)
+    real_write(path, write)
+runs.atomic_write = atomic_write
+with runs.open_folder(sys.argv[1], "run", part=sys.argv[3] or None) as out:
+    runs.atomic_write_text(out / "config.json", "{}")
+"""
+
+
+@pytest.mark.parametrize("killed_at, left", [(1, [runs.LOCK]), (2, [runs.MARKER, runs.LOCK])])
+@pytest.mark.parametrize("part", [None, "sweep"])
+def test_a_folder_left_by_a_run_killed_as_it_began_can_be_used_again(tmp_path, killed_at, left, part):
+    folder = tmp_path / "run"
+    if part:
+        runs._write_marker(tmp_path, "sweep")  # a sweep's run folder, as its worker makes it
+    done = subprocess.run([sys.executable, "-c", KILLED_MAKE, str(folder), str(killed_at), part or ""])
+    assert done.returncode == -signal.SIGKILL
+    names = sorted(p.name for p in folder.iterdir())
+    assert [n for n in names if not n.startswith(runs.TEMP_PREFIX)] == sorted(left)
+    assert len(names) == len(left) + 1  # the cut-short temporary file
+    make_run(folder, part=part)  # without --overwrite or --resume, as a sweep's worker retries it
+    assert sorted(p.name for p in folder.iterdir()) == sorted([runs.MARKER, runs.LOCK, "config.json", "checkpoint.keras"])
+    assert runs.kind_of(folder) == "run"
+
+
+def _dead_pid():
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return child.pid
+
+
+@pytest.mark.parametrize("extra", ["user_file", "live_temp"])
+def test_a_folder_with_more_than_a_killed_runs_leftovers_is_refused(tmp_path, extra):
+    folder = tmp_path / "run"
+    folder.mkdir()
+    (folder / runs.LOCK).write_text("")
+    (folder / f"{runs.TEMP_PREFIX}{_dead_pid()}-x-.json").write_text("half")
+    if extra == "user_file":
+        (folder / "notes.txt").write_text("mine")
+    else:  # a temporary file of a process still running: not a leftover
+        (folder / f"{runs.TEMP_PREFIX}{os.getppid()}-y-.json").write_text("being written")
+    before = sorted(p.name for p in folder.iterdir())
+    with pytest.raises(runs.RunFolderError, match="not made by keras-lmrnn"):
+        make_run(folder)
+    assert sorted(p.name for p in folder.iterdir()) == before
