@@ -559,9 +559,10 @@ def main(argv=None):
         print(f"keras-lmrnn {args.command}: error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        again = "run the same command again" if args.command == "sweep" else "train --resume"
-        print(f"keras-lmrnn {args.command}: interrupted; a run that wrote a checkpoint continues from it with "
-              f"{again}", file=sys.stderr)
+        how = ("run the same command again to continue" if args.command == "sweep"
+               else "continue with keras-lmrnn train --resume")
+        print(f"keras-lmrnn {args.command}: interrupted; {how} (a run continues from its last checkpoint)",
+              file=sys.stderr)
         return 130
     except MemoryError:
         print(f"keras-lmrnn {args.command}: error: out of memory; choose a smaller network, batch or sequence",

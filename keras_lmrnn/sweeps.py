@@ -333,7 +333,8 @@ def run_sweep(folder, models, seeds, options, jobs=None, use_ray=False, ray_addr
         progress = _Progress(sweep, out, write, quiet)
         engine = _ray_engine if use_ray else _local_engine
         try:
-            results = engine(out, todo, backend, jobs, retries, progress, ray_address)
+            with _sigterm_as_interrupt():
+                results = engine(out, todo, backend, jobs, retries, progress, ray_address)
         finally:
             progress.close()
         states = {name: status(out, name) for name, _, _ in sweep.runs()}
@@ -374,34 +375,33 @@ def _local_engine(folder, todo, backend, jobs, retries, progress, ray_address=No
     env = worker_env(backend, threads)
     pending = collections.deque((name, spec, seed, 0) for name, spec, seed in todo)
     running = {}
-    with _sigterm_as_interrupt():
-        try:
-            while pending or running:
-                while pending and len(running) < jobs:
-                    name, spec, seed, attempt = pending.popleft()
-                    log = open(folder / f"{name}.log", "ab")
-                    process = subprocess.Popen(worker_command(folder, name), env=env, stdout=log, stderr=log)
-                    log.close()
-                    running[name] = (process, spec, seed, attempt, time.perf_counter())
-                    progress.line(f"start    {spec} seed {seed}" + (f" (retry {attempt})" if attempt else ""))
-                time.sleep(0.5)
-                for name, (process, spec, seed, attempt, began) in list(running.items()):
-                    code = process.poll()
-                    if code is None:
-                        continue
-                    del running[name]
-                    if code not in (DONE, DIVERGED, REFUSED) and attempt < retries:
-                        progress.line(f"worker of {spec} seed {seed} died (exit status {code}): resuming it")
-                        pending.appendleft((name, spec, seed, attempt + 1))
-                        continue
-                    progress.line(_finished_line(folder, name, spec, seed, code, time.perf_counter() - began))
-                progress.tick()
-        except KeyboardInterrupt:
-            for process, *_ in running.values():
-                process.terminate()
-            for process, *_ in running.values():
-                process.wait()
-            return {"interrupted": True}
+    try:
+        while pending or running:
+            while pending and len(running) < jobs:
+                name, spec, seed, attempt = pending.popleft()
+                log = open(folder / f"{name}.log", "ab")
+                process = subprocess.Popen(worker_command(folder, name), env=env, stdout=log, stderr=log)
+                log.close()
+                running[name] = (process, spec, seed, attempt, time.perf_counter())
+                progress.line(f"start    {spec} seed {seed}" + (f" (retry {attempt})" if attempt else ""))
+            time.sleep(0.5)
+            for name, (process, spec, seed, attempt, began) in list(running.items()):
+                code = process.poll()
+                if code is None:
+                    continue
+                del running[name]
+                if code not in (DONE, DIVERGED, REFUSED) and attempt < retries:
+                    progress.line(f"worker of {spec} seed {seed} died (exit status {code}): resuming it")
+                    pending.appendleft((name, spec, seed, attempt + 1))
+                    continue
+                progress.line(_finished_line(folder, name, spec, seed, code, time.perf_counter() - began))
+            progress.tick()
+    except KeyboardInterrupt:
+        for process, *_ in running.values():
+            process.terminate()
+        for process, *_ in running.values():
+            process.wait()
+        return {"interrupted": True}
     return {}
 
 
@@ -428,7 +428,8 @@ def _ray_engine(folder, todo, backend, jobs, retries, progress, ray_address=None
         else:
             ray.init(address=address, log_to_driver=False, configure_logging=False)
     try:
-        return _ray_loop(ray, WorkerDied, one_run, folder, todo, backend, retries, progress)
+        with _sigterm_as_interrupt():  # again: ray.init installs a SIGTERM handler of its own that aborts
+            return _ray_loop(ray, WorkerDied, one_run, folder, todo, backend, retries, progress)
     finally:
         if started_here:
             ray.shutdown()
@@ -455,8 +456,22 @@ def _ray_loop(ray, WorkerDied, one_run, folder, todo, backend, retries, progress
     except KeyboardInterrupt:
         for ref in refs:
             ray.cancel(ref, force=True)
+        # A cancelled task's worker process stops by itself (_stop_with_parent): wait for it.
+        _wait_until_free(folder, [name for name, *_ in refs.values()])
         return {"interrupted": True}
     return {}
+
+
+def _wait_until_free(folder, names, timeout=60.0):
+    """Waits (at most `timeout` seconds) until no process writes these runs."""
+    deadline = time.monotonic() + timeout
+    for name in names:
+        while (folder / name).is_dir() and time.monotonic() < deadline:
+            try:
+                runs.check_free(folder / name)
+                break
+            except runs.FolderBusyError:
+                time.sleep(0.2)
 
 
 def worker_main(folder, name):
@@ -492,8 +507,24 @@ def _flags(options):
     return flags
 
 
+def _stop_with_parent(interval=1.0):
+    """Makes this worker stop (SIGTERM) once the process that started it is
+    gone: a sweep killed outright, or a Ray task cancelled by force, must not
+    leave a worker training unseen and holding its run's lock. The run
+    resumes from its last checkpoint when the sweep is run again."""
+    parent = os.getppid()
+
+    def watch():
+        while os.getppid() == parent:
+            time.sleep(interval)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    threading.Thread(target=watch, name="stop-with-parent", daemon=True).start()
+
+
 if __name__ == "__main__":
     from keras_lmrnn import _quiet_tf
 
+    _stop_with_parent()
     _quiet_tf.install()  # TensorFlow's start-up lines stay out of the worker logs
     sys.exit(worker_main(sys.argv[1], sys.argv[2]))
