@@ -196,15 +196,29 @@ def worker_env(backend, threads):
     return env
 
 
+PARENT_ENV = "KERAS_LMRNN_SWEEP_PARENT"  # the pid a worker stops without (see _stop_with_parent)
+
+
 def worker_command(folder, name):
     return [sys.executable, "-m", "keras_lmrnn.sweeps", str(folder), name]
+
+
+def _start_worker(folder, name, env, **popen):
+    """Starts one worker process, telling it which process it belongs to."""
+    return subprocess.Popen(worker_command(folder, name), env=dict(env, **{PARENT_ENV: str(os.getpid())}), **popen)
 
 
 def _run_worker(folder, name, env):
     """Runs one worker process to its end; returns its exit status."""
     folder = pathlib.Path(folder)
     with open(folder / f"{name}.log", "ab") as log:
-        return subprocess.run(worker_command(folder, name), env=env, stdout=log, stderr=log).returncode
+        process = _start_worker(folder, name, env, stdout=log, stderr=log)
+    try:
+        return process.wait()
+    except BaseException:  # this task was interrupted: so is its worker
+        process.terminate()
+        process.wait()
+        raise
 
 
 class _Progress:
@@ -353,21 +367,27 @@ def run_sweep(folder, models, seeds, options, jobs=None, use_ray=False, ray_addr
         return states
 
 
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
+def _interrupt_on_sigterm():
+    """From now on SIGTERM raises KeyboardInterrupt (in the main thread only);
+    returns the handler it replaced."""
+    if threading.current_thread() is threading.main_thread():
+        return signal.signal(signal.SIGTERM, _interrupt)
+    return None
+
+
 @contextlib.contextmanager
 def _sigterm_as_interrupt():
     """While it lasts, SIGTERM (`kill PID`) stops the sweep as Ctrl-C does, workers included."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def interrupt(signum, frame):
-        raise KeyboardInterrupt
-
-    previous = signal.signal(signal.SIGTERM, interrupt)
+    previous = _interrupt_on_sigterm()
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        if previous is not None:  # (None: a handler set outside Python, which cannot be put back)
+            signal.signal(signal.SIGTERM, previous)
 
 
 def _local_engine(folder, todo, backend, jobs, retries, progress, ray_address=None):
@@ -380,7 +400,7 @@ def _local_engine(folder, todo, backend, jobs, retries, progress, ray_address=No
             while pending and len(running) < jobs:
                 name, spec, seed, attempt = pending.popleft()
                 log = open(folder / f"{name}.log", "ab")
-                process = subprocess.Popen(worker_command(folder, name), env=env, stdout=log, stderr=log)
+                process = _start_worker(folder, name, env, stdout=log, stderr=log)
                 log.close()
                 running[name] = (process, spec, seed, attempt, time.perf_counter())
                 progress.line(f"start    {spec} seed {seed}" + (f" (retry {attempt})" if attempt else ""))
@@ -422,16 +442,18 @@ def _ray_engine(folder, todo, backend, jobs, retries, progress, ray_address=None
 
     address = ray_address or os.environ.get("RAY_ADDRESS") or None
     started_here = not ray.is_initialized()
-    if started_here:
-        if address is None:  # a local Ray for this sweep only
-            ray.init(num_cpus=jobs, include_dashboard=False, log_to_driver=False, configure_logging=False)
-        else:
-            ray.init(address=address, log_to_driver=False, configure_logging=False)
     try:
-        with _sigterm_as_interrupt():  # again: ray.init installs a SIGTERM handler of its own that aborts
-            return _ray_loop(ray, WorkerDied, one_run, folder, todo, backend, retries, progress)
-    finally:
         if started_here:
+            if address is None:  # a local Ray for this sweep only
+                ray.init(num_cpus=jobs, include_dashboard=False, log_to_driver=False, configure_logging=False)
+            else:
+                ray.init(address=address, log_to_driver=False, configure_logging=False)
+        # ray.init installs a SIGTERM handler of its own that aborts the sweep: ours again, up to
+        # the end of the sweep (run_sweep's _sigterm_as_interrupt puts back what was there before).
+        _interrupt_on_sigterm()
+        return _ray_loop(ray, WorkerDied, one_run, folder, todo, backend, retries, progress)
+    finally:
+        if started_here and ray.is_initialized():
             ray.shutdown()
 
 
@@ -457,21 +479,31 @@ def _ray_loop(ray, WorkerDied, one_run, folder, todo, backend, retries, progress
         for ref in refs:
             ray.cancel(ref, force=True)
         # A cancelled task's worker process stops by itself (_stop_with_parent): wait for it.
-        _wait_until_free(folder, [name for name, *_ in refs.values()])
+        busy = _wait_until_free(folder, [name for name, *_ in refs.values()])
+        if busy:
+            progress.line(f"still being written after 60 s (a worker that did not stop): {', '.join(busy)}")
         return {"interrupted": True}
     return {}
 
 
 def _wait_until_free(folder, names, timeout=60.0):
-    """Waits (at most `timeout` seconds) until no process writes these runs."""
+    """Waits (at most `timeout` seconds in all) until no process writes these
+    runs; returns the names of those still being written."""
     deadline = time.monotonic() + timeout
+    busy = []
     for name in names:
-        while (folder / name).is_dir() and time.monotonic() < deadline:
+        while True:
             try:
                 runs.check_free(folder / name)
                 break
             except runs.FolderBusyError:
+                if time.monotonic() >= deadline:
+                    busy.append(name)
+                    break
                 time.sleep(0.2)
+            except (runs.RunFolderError, OSError):  # gone or unreadable: nobody writes it
+                break
+    return busy
 
 
 def worker_main(folder, name):
@@ -511,8 +543,11 @@ def _stop_with_parent(interval=1.0):
     """Makes this worker stop (SIGTERM) once the process that started it is
     gone: a sweep killed outright, or a Ray task cancelled by force, must not
     leave a worker training unseen and holding its run's lock. The run
-    resumes from its last checkpoint when the sweep is run again."""
-    parent = os.getppid()
+    resumes from its last checkpoint when the sweep is run again. The starter
+    names itself in the environment (PARENT_ENV), so a worker whose starter
+    died while it was still importing stops too."""
+    named = os.environ.get(PARENT_ENV, "")
+    parent = int(named) if named.isdigit() else os.getppid()
 
     def watch():
         while os.getppid() == parent:

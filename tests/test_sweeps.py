@@ -1,5 +1,6 @@
 """Sweeps (keras_lmrnn.sweeps) and their reports (keras_lmrnn.sweep_report)."""
 
+import contextlib
 import json
 import os
 import pathlib
@@ -436,29 +437,53 @@ def test_workers_share_a_gpu_by_taking_memory_as_they_need_it(monkeypatch):
     assert sweeps.worker_env("jax", 1)["XLA_PYTHON_CLIENT_PREALLOCATE"] == "true"
 
 
-def test_workers_of_a_sweep_killed_outright_stop_too(tmp_path, backend):
+def _workers_of(folder):
+    """pids of live worker processes training a run of the sweep in `folder` (Linux's /proc)."""
+    found = []
+    for proc in pathlib.Path("/proc").glob("[0-9]*"):
+        try:
+            command = (proc / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"keras_lmrnn.sweeps" in command and str(folder).encode() in command:
+            found.append(int(proc.name))
+    return found
+
+
+@pytest.mark.skipif(not pathlib.Path("/proc/self/cmdline").exists(), reason="reads /proc")
+@pytest.mark.parametrize("when", ["starting", "training"])
+def test_workers_of_a_sweep_killed_outright_stop_too(tmp_path, backend, when):
     """`kill -9` of the sweep (or a lost terminal) gives it no chance to stop its workers: they
-    notice their parent is gone and stop themselves, instead of training on unseen."""
+    notice their sweep is gone and stop themselves, instead of training on unseen; also a worker
+    still importing its libraries when the sweep died."""
     if backend != "jax":
         pytest.skip("checked once, under JAX: the engine does not depend on the backend")
     out = tmp_path / "s"
     command = [*SWEEP, "--out", str(out)]
     # Far more steps than it could train before the test looks: stopping, not finishing, frees it.
     command[command.index("--steps") + 1], command[command.index("--eval-every") + 1] = "100000", "40"
-    sweep = subprocess.Popen(command, env=dict(os.environ, KERAS_BACKEND=backend), stdout=subprocess.DEVNULL,
-                             stderr=subprocess.DEVNULL, start_new_session=True)
+    sweep = subprocess.Popen(command, env=dict(os.environ, KERAS_BACKEND=backend), stdout=subprocess.PIPE,
+                             stderr=subprocess.DEVNULL, text=True, start_new_session=True)
     run = out / sweeps.run_name(SPECS[0], 0)
-    deadline = time.time() + 300
-    while time.time() < deadline and not (run / "state.json").exists():
-        time.sleep(0.2)
-    sweep.kill()
-    assert sweep.wait(timeout=60) == -signal.SIGKILL
-    deadline = time.time() + 60
-    while True:
-        try:
-            runs.check_free(run)
-            break
-        except runs.FolderBusyError:
-            assert time.time() < deadline, "the worker kept writing after its sweep was killed"
+    try:
+        if when == "starting":
+            while not sweep.stdout.readline().startswith("start"):
+                assert sweep.poll() is None, "the sweep ended before starting a worker"
+        else:
+            deadline = time.time() + 300
+            while time.time() < deadline and not (run / "state.json").exists():
+                time.sleep(0.2)
+        assert _workers_of(out), "no worker running"
+        sweep.kill()
+        assert sweep.wait(timeout=60) == -signal.SIGKILL
+        deadline = time.time() + 120
+        while _workers_of(out):
+            assert time.time() < deadline, "the worker kept running after its sweep was killed"
             time.sleep(0.5)
-    assert sweeps.status(out, run.name) == "started"  # stopped, to be resumed by the same command
+        if run.exists():
+            runs.check_free(run)
+        if when == "training":
+            assert sweeps.status(out, run.name) == "started"  # stopped, to be resumed by the same command
+    finally:  # never leave a worker behind, whatever failed
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(sweep.pid, signal.SIGKILL)
