@@ -319,8 +319,14 @@ def test_ctrl_c_reports_the_unfinished_runs_and_the_rerun_finishes_them(tmp_path
         command += ["--ray"]
     # Long enough that Ctrl-C lands mid-run on a loaded machine: 400 steps, a checkpoint every 40.
     command[command.index("--steps") + 1], command[command.index("--eval-every") + 1] = "400", "40"
-    sweep = subprocess.Popen(command, env=dict(os.environ, KERAS_BACKEND=backend), stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE, text=True, start_new_session=True)
+    # As from a terminal: Ctrl-C must reach the sweep even when these tests run in the background,
+    # whose processes start with SIGINT ignored (a child inherits that, not a Python handler).
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        sweep = subprocess.Popen(command, env=dict(os.environ, KERAS_BACKEND=backend), stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE, text=True, start_new_session=True)
+    finally:
+        signal.signal(signal.SIGINT, previous)
     deadline = time.time() + 300
     while time.time() < deadline and not list(out.glob("*/state.json")):
         time.sleep(0.2)
