@@ -486,43 +486,42 @@ def open_folder(folder, kind="run", overwrite=False, resume=False, part=None):
         except OSError as error:
             raise RunFolderError(f"cannot make {folder}: {error.strerror}") from None
         made = True
-    locked = False
     try:
-        with lock(folder):
-            locked = True
-            if not made:
-                if overwrite:
-                    foreign = foreign_entries(folder)
-                    if foreign:
-                        names = ", ".join(str(p) for p in foreign[:3]) + (" ..." if len(foreign) > 3 else "")
-                        raise RunFolderError(
-                            f"--overwrite refused: {folder} holds files keras-lmrnn did not write ({names}); "
-                            "move them or choose another output folder"
-                        )
-                    aside = _move_aside(folder)
-                remove_stale_temps(folder)
-            if kind_of(folder) is None:
-                _write_marker(folder, kind, part)
-            yield folder
-    except BaseException as error:
-        checkpointed = (folder / "checkpoint.keras").exists() or any(
-            (sub / "checkpoint.keras").exists() for sub in folder.iterdir() if sub.is_dir()
-        )
-        # A failure that is itself a result (a diverged run) keeps its record.
-        undone = not checkpointed and not getattr(error, "keeps_folder", False)
-        if locked and (made or adopted or aside) and undone:
-            only_lock = _remove_ours(folder)
-            if aside:  # the replacement failed: the old contents come back
-                _restore(folder, aside)
-                aside = None
-            else:
-                with contextlib.suppress(OSError):
-                    (folder / LOCK).unlink()
-            if made and only_lock:
-                for path in [folder, *made_parents]:  # what this call made, if empty
-                    with contextlib.suppress(OSError):
-                        path.rmdir()
-        raise
+        with lock(folder):  # a failure is cleaned up inside the lock, so no other process sees it half done
+            try:
+                if not made:
+                    if overwrite:
+                        foreign = foreign_entries(folder)
+                        if foreign:
+                            names = ", ".join(str(p) for p in foreign[:3]) + (" ..." if len(foreign) > 3 else "")
+                            raise RunFolderError(
+                                f"--overwrite refused: {folder} holds files keras-lmrnn did not write ({names}); "
+                                "move them or choose another output folder"
+                            )
+                        aside = _move_aside(folder)
+                    remove_stale_temps(folder)
+                if kind_of(folder) is None:
+                    _write_marker(folder, kind, part)
+                yield folder
+            except BaseException as error:
+                checkpointed = (folder / "checkpoint.keras").exists() or any(
+                    (sub / "checkpoint.keras").exists() for sub in folder.iterdir() if sub.is_dir()
+                )
+                # A failure that is itself a result (a diverged run) keeps its record.
+                undone = not checkpointed and not getattr(error, "keeps_folder", False)
+                if (made or adopted or aside) and undone:
+                    only_lock = _remove_ours(folder)
+                    if aside:  # the replacement failed: the old contents come back
+                        _restore(folder, aside)
+                        aside = None
+                    else:  # (still held: a process that opens the path now gets a new lock file)
+                        with contextlib.suppress(OSError):
+                            (folder / LOCK).unlink()
+                    if made and only_lock:
+                        for path in [folder, *made_parents]:  # what this call made, if empty
+                            with contextlib.suppress(OSError):
+                                path.rmdir()
+                raise
     finally:
         if aside:  # the new run stands (finished, checkpointed or a result): the old contents go
             shutil.rmtree(aside, ignore_errors=True)

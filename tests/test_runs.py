@@ -449,3 +449,20 @@ def test_a_folder_with_more_than_a_killed_runs_leftovers_is_refused(tmp_path, ex
     with pytest.raises(runs.RunFolderError, match="not made by keras-lmrnn"):
         make_run(folder)
     assert sorted(p.name for p in folder.iterdir()) == before
+
+
+def test_a_failed_run_is_cleaned_up_while_its_lock_is_held(tmp_path, monkeypatch):
+    """Another process never finds the folder half cleaned and unlocked."""
+    held = []
+    remove_ours = runs._remove_ours
+
+    def watched(folder):
+        held.append(runs.holds_lock(folder))
+        return remove_ours(folder)
+
+    monkeypatch.setattr(runs, "_remove_ours", watched)
+    with pytest.raises(RuntimeError):
+        with runs.open_folder(tmp_path / "run", "run") as out:
+            runs.atomic_write_text(out / "config.json", "{}")
+            raise RuntimeError
+    assert held == [True] and not (tmp_path / "run").exists()
