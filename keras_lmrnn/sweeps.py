@@ -196,23 +196,25 @@ def worker_env(backend, threads):
     return env
 
 
-PARENT_ENV = "KERAS_LMRNN_SWEEP_PARENT"  # the pid a worker stops without (see _stop_with_parent)
+PARENT_ENV = "KERAS_LMRNN_SWEEP_PARENT"  # the pid of the process a worker belongs to (_stop_with_parent)
 
 
 def worker_command(folder, name):
     return [sys.executable, "-m", "keras_lmrnn.sweeps", str(folder), name]
 
 
-def _start_worker(folder, name, env, **popen):
-    """Starts one worker process, telling it which process it belongs to."""
-    return subprocess.Popen(worker_command(folder, name), env=dict(env, **{PARENT_ENV: str(os.getpid())}), **popen)
+def _start_worker(folder, name, env):
+    """Starts one worker process, its output appended to `<name>.log`, telling
+    it which process it belongs to."""
+    folder = pathlib.Path(folder)
+    env = dict(env, **{PARENT_ENV: str(os.getpid())})
+    with open(folder / f"{name}.log", "ab") as log:
+        return subprocess.Popen(worker_command(folder, name), env=env, stdout=log, stderr=log)
 
 
 def _run_worker(folder, name, env):
     """Runs one worker process to its end; returns its exit status."""
-    folder = pathlib.Path(folder)
-    with open(folder / f"{name}.log", "ab") as log:
-        process = _start_worker(folder, name, env, stdout=log, stderr=log)
+    process = _start_worker(folder, name, env)
     try:
         return process.wait()
     except BaseException:  # this task was interrupted: so is its worker
@@ -399,9 +401,7 @@ def _local_engine(folder, todo, backend, jobs, retries, progress, ray_address=No
         while pending or running:
             while pending and len(running) < jobs:
                 name, spec, seed, attempt = pending.popleft()
-                log = open(folder / f"{name}.log", "ab")
-                process = _start_worker(folder, name, env, stdout=log, stderr=log)
-                log.close()
+                process = _start_worker(folder, name, env)
                 running[name] = (process, spec, seed, attempt, time.perf_counter())
                 progress.line(f"start    {spec} seed {seed}" + (f" (retry {attempt})" if attempt else ""))
             time.sleep(0.5)
