@@ -7,6 +7,7 @@ from keras import activations, initializers, layers, ops, random, regularizers
 from keras import saving
 
 from keras_lmrnn import masks as masks_lib
+from keras_lmrnn import recurrence as recurrence_lib
 from keras_lmrnn.constraints import MaskConstraint
 from keras_lmrnn.validation import check_bool, check_int, check_number
 
@@ -154,6 +155,9 @@ class LMRNNCell(layers.Layer):
         # noise drawn for the whole sequence before the time loop (JAX
         # cannot draw fresh random numbers inside its scan).
         self._noise_in_inputs = False
+        # Set by `LMRNN` while it runs: the masked recurrent kernel, computed
+        # once per sequence instead of once per step.
+        self._masked_kernel = None
 
     def _resolve_mask(self, mask, d):
         if isinstance(mask, np.ndarray):
@@ -275,9 +279,10 @@ class LMRNNCell(layers.Layer):
             inputs, noise = inputs[..., : -self.n], inputs[..., -self.n :]
         elif training and self.recurrent_noise > 0:
             noise = self.draw_noise(ops.shape(h))
-        pre = ops.add(
-            ops.matmul(inputs, self.kernel), ops.matmul(h, self.recurrent_kernel)
-        )
+        kernel = self._masked_kernel
+        if kernel is None:
+            kernel = self.masked_recurrent_kernel()
+        pre = ops.add(ops.matmul(inputs, self.kernel), ops.matmul(h, kernel))
         if self.bias is not None:
             pre = ops.add(pre, self.bias)
         if noise is not None:
@@ -289,6 +294,18 @@ class LMRNNCell(layers.Layer):
         )
         new_state = [h_new] if isinstance(states, (list, tuple)) else h_new
         return h_new, new_state
+
+    def masked_recurrent_kernel(self):
+        """The recurrent kernel times its mask (the kernel itself if dense).
+
+        The product runs on this, so the gradient of a masked entry is zero
+        whichever recurrence computes it: a synapse the mask forbids takes
+        no part in training (not in a gradient norm, not in Adam's moments).
+        """
+        if self._mask_array.all():
+            return self.recurrent_kernel
+        mask = ops.convert_to_tensor(self._mask_array.T, self.compute_dtype)
+        return ops.multiply(self.recurrent_kernel, mask)
 
     def draw_noise(self, shape):
         """Gaussian noise of std `recurrent_noise`, from the cell's seed."""
@@ -361,6 +378,10 @@ CELL_ARGS = (
 )
 
 
+# Values of `LMRNN(recurrence=...)`.
+RECURRENCES = ("auto", "step", "fused", "sparse")
+
+
 @saving.register_keras_serializable(package="keras_lmrnn")
 class LMRNN(layers.RNN):
     """Leaky locality-masked RNN layer: `LMRNNCell` run over a sequence.
@@ -369,7 +390,29 @@ class LMRNN(layers.RNN):
     `periodic`, `mask`, `alpha`, `activation`, `recurrent_noise`,
     initializers, regularizers, `seed`, ...) and those of
     `keras.layers.RNN` (`return_sequences`, `return_state`, `go_backwards`,
-    `stateful`, `unroll`).
+    `stateful`, `unroll`), and:
+
+    recurrence: how the time loop runs (default "auto"):
+        "step": Keras' RNN loop over `LMRNNCell`, differentiated step by
+            step (every feature: timestep masks, `go_backwards`, `unroll`,
+            any activation).
+        "fused": the whole sequence as one op (`keras_lmrnn.recurrence`):
+            the input projection for all steps before the loop, a backward
+            that carries only state deltas through time and computes the
+            weight gradients as whole-sequence products after it. Needs an
+            activation among relu, tanh, sigmoid, linear, and no timestep
+            mask, `go_backwards` or `unroll`.
+        "sparse": "fused" with a recurrent product over the mask's entries
+            only: square tiles of the sheet reading their halos for a local
+            mask, a diagonal for autapses (random masks have no such form).
+        "auto": "fused", or "sparse" where `sparse_pays` says it is faster
+            (see there; measured by `benchmarks/recurrence_speed.py`), or
+            "step" where neither applies (a timestep mask, `go_backwards`,
+            `unroll`, another activation).
+        Every path computes the same outputs and gradients to float32
+        rounding (the gradient of a masked weight is zero on every path)
+        and stores the same N x N weights, so a model saved under one path
+        loads and runs under another.
 
     Call arguments:
         sequences: a (batch, time, features) tensor.
@@ -394,8 +437,14 @@ class LMRNN(layers.RNN):
         go_backwards=False,
         stateful=False,
         unroll=False,
+        recurrence="auto",
         **kwargs,
     ):
+        if recurrence not in RECURRENCES:
+            raise ValueError(
+                "Invalid value for argument `recurrence`: expected one of "
+                f"{RECURRENCES}. Received: recurrence={recurrence!r}"
+            )
         cell_kwargs = {k: kwargs.pop(k) for k in CELL_ARGS if k in kwargs}
         cell = LMRNNCell(
             n,
@@ -415,6 +464,121 @@ class LMRNN(layers.RNN):
             **kwargs,
         )
         self.input_spec = [layers.InputSpec(ndim=3)]
+        self.recurrence = recurrence
+        self._products = {}  # kind -> (the mask it was made for, product)
+        if recurrence in ("fused", "sparse"):
+            problem = self._fused_problem(timestep_mask=None)
+            if problem:
+                raise ValueError(
+                    f"Invalid value for argument `recurrence`: "
+                    f"recurrence={recurrence!r} cannot run this layer: "
+                    f"{problem}. Use recurrence='step' or 'auto'."
+                )
+            if recurrence == "sparse" and self._product("sparse") is None:
+                raise ValueError(
+                    "Invalid value for argument `recurrence`: "
+                    "recurrence='sparse' needs a local mask on a sheet that "
+                    "square tiles of 3 to 10 units divide, or an autapse "
+                    f"mask. Received: mask={self.cell.mask!r}, "
+                    f"d={self.cell.d!r}, sheet_shape={self.cell.sheet_shape!r}"
+                )
+
+    def _activation_name(self):
+        name = activations.serialize(self.cell.activation)
+        return name if name in recurrence_lib.ACTIVATIONS else None
+
+    def _fused_problem(self, timestep_mask):
+        """Why the fused loop cannot run this call ("" if it can)."""
+        if self._activation_name() is None:
+            return (
+                "its activation has no fused backward (relu, tanh, sigmoid, "
+                "linear have)"
+            )
+        if self.go_backwards:
+            return "go_backwards=True"
+        if self.unroll:
+            return "unroll=True"
+        if timestep_mask is not None:
+            return "a timestep mask was given"
+        return ""
+
+    def _product(self, kind):
+        """The recurrent product of kind "fused" or "sparse" (None: none)."""
+        cell = self.cell
+        mask = cell._mask_array
+        cached = self._products.get(kind)
+        if cached is not None and cached[0] is mask:
+            return cached[1]
+        kernel_mask = mask.T
+        if kind == "fused":
+            product = recurrence_lib.DenseProduct(kernel_mask)
+        elif (mask == np.eye(cell.n, dtype=bool)).all():
+            product = recurrence_lib.DiagonalProduct(cell.n)
+        else:
+            product = recurrence_lib.tile_product(
+                kernel_mask, cell.sheet_shape, cell.periodic
+            )
+        self._products[kind] = (mask, product)
+        return product
+
+    def path(self, batch_size, steps, timestep_mask=None):
+        """The recurrence a call of this shape runs: "step", "fused", "sparse"."""
+        if self.recurrence == "step" or self._fused_problem(timestep_mask):
+            if self.recurrence in ("fused", "sparse"):
+                raise ValueError(
+                    f"recurrence={self.recurrence!r} cannot run this call: "
+                    f"{self._fused_problem(timestep_mask)}. Use "
+                    "recurrence='step' or 'auto'."
+                )
+            return "step"
+        if self.recurrence != "auto":
+            return self.recurrence
+        sparse = self._product("sparse")
+        if sparse is not None and recurrence_lib.sparse_pays(
+            sparse, self.cell.n, batch_size, steps
+        ):
+            return "sparse"
+        return "fused"
+
+    def inner_loop(self, sequences, initial_state, mask, training=False):
+        cell = self.cell
+        batch, steps = ops.shape(sequences)[0], ops.shape(sequences)[1]
+        path = self.path(batch, steps, timestep_mask=mask)
+        if path == "step":
+            cell._masked_kernel = cell.masked_recurrent_kernel()
+            try:
+                return super().inner_loop(
+                    sequences, initial_state, mask, training=training
+                )
+            finally:
+                cell._masked_kernel = None
+        product = self._product(path)
+        noise = None
+        if cell._noise_in_inputs:
+            sequences, noise = sequences[..., : -cell.n], sequences[..., -cell.n :]
+        drive = ops.matmul(sequences, cell.kernel)
+        if cell.bias is not None:
+            drive = ops.add(drive, cell.bias)
+        if noise is not None:
+            drive = ops.add(drive, noise)
+        drive = ops.transpose(drive, (1, 0, 2))  # (time, batch, n)
+        h0 = initial_state[0]
+        if product.layout is not None:
+            drive = ops.take(drive, product.layout, axis=-1)
+            h0 = ops.take(h0, product.layout, axis=-1)
+        states = recurrence_lib.fused_sequence(
+            drive,
+            h0,
+            cell.recurrent_kernel,
+            product,
+            cell.alpha,
+            self._activation_name(),
+        )
+        if product.layout is not None:
+            states = ops.take(states, product.inverse_layout, axis=-1)
+        outputs = ops.transpose(states, (1, 0, 2))
+        last = outputs[:, -1]
+        return last, outputs, [last]
 
     def call(self, sequences, initial_state=None, mask=None, training=False):
         if not (training and self.cell.recurrent_noise > 0):
@@ -445,7 +609,11 @@ class LMRNN(layers.RNN):
         cell_config = self.cell.get_config()
         base_config = super().get_config()
         del base_config["cell"]
-        return {**base_config, **{k: cell_config[k] for k in CELL_ARGS}}
+        return {
+            **base_config,
+            "recurrence": self.recurrence,
+            **{k: cell_config[k] for k in CELL_ARGS},
+        }
 
     @classmethod
     def from_config(cls, config):  # flat config: no "cell" entry to pop
