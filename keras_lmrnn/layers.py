@@ -534,16 +534,16 @@ class LMRNN(layers.RNN):
         if self.recurrence != "auto":
             return self.recurrence
         sparse = self._product("sparse")
-        if sparse is not None and recurrence_lib.sparse_pays(
-            sparse, self.cell.n, batch_size, steps
-        ):
+        if sparse is not None and recurrence_lib.sparse_pays(sparse, batch_size):
             return "sparse"
         return "fused"
 
     def inner_loop(self, sequences, initial_state, mask, training=False):
         cell = self.cell
-        batch, steps = ops.shape(sequences)[0], ops.shape(sequences)[1]
-        path = self.path(batch, steps, timestep_mask=mask)
+        # Static sizes (None when unknown, e.g. TensorFlow's traced batch).
+        path = self.path(
+            sequences.shape[0], sequences.shape[1], timestep_mask=mask
+        )
         if path == "step":
             cell._masked_kernel = cell.masked_recurrent_kernel()
             try:

@@ -111,9 +111,10 @@ class TileProduct:
     the units of its halo (the tile widened by the mask's reach r on every
     side, wrapped on a torus), through a dense (halo, tile) block that is
     zero outside the mask. The blocks hold tiles * (t + 2r)**2 * t**2 numbers
-    where the full kernel holds N**2. The backward's transposed product
-    gathers each unit's halo contributions (no scatter-add), and the weight
-    gradient is one batched product over the whole sequence.
+    where the full kernel holds N**2. The backward's transposed product is
+    the same tiled product with the transposed mask's blocks (no
+    scatter-add), and the weight gradient is one batched product over the
+    whole sequence.
 
     Args:
         kernel_mask: boolean (pre, post) array of the layer.
@@ -127,16 +128,34 @@ class TileProduct:
         t, r = tile, reach
         n = rows * cols
         span = t + 2 * r
-        tiles_r, tiles_c = rows // t, cols // t
         src, dst = [], []
-        for ti in range(tiles_r):
-            for tj in range(tiles_c):
+        for ti in range(rows // t):
+            for tj in range(cols // t):
                 hr = (ti * t - r + np.arange(span)) % rows
                 hc = (tj * t - r + np.arange(span)) % cols
                 src.append((hr[:, None] * cols + hc[None, :]).ravel())
                 tr, tc = ti * t + np.arange(t), tj * t + np.arange(t)
                 dst.append((tr[:, None] * cols + tc[None, :]).ravel())
         src, dst = np.stack(src), np.stack(dst)  # (tiles, span**2), (tiles, t*t)
+        self.layout = dst.ravel()  # layout[p]: sheet index of position p
+        self.inverse_layout = np.argsort(self.layout)
+        self.halo = self.inverse_layout[src]  # halo in tiled positions
+        self.shape = (len(src), span * span, t * t)
+        self.n = n
+        # (blocks, kernel index, mask) of the product and of its transpose
+        self.block_mask = self._block_mask(kernel_mask, src, dst)
+        self.block_mask_t = self._block_mask(kernel_mask.T, src, dst)
+        self.kernel_index = src[:, :, None] * n + dst[:, None, :]
+        self.kernel_index_t = dst[:, None, :] * n + src[:, :, None]
+        entries = np.nonzero(self.block_mask.ravel())[0]
+        self.entries = entries  # flat block positions of the mask entries
+        self.entry_coordinates = np.stack(
+            [np.broadcast_to(src[:, :, None], self.shape).ravel()[entries],
+             np.broadcast_to(dst[:, None, :], self.shape).ravel()[entries]], 1
+        )
+
+    @staticmethod
+    def _block_mask(kernel_mask, src, dst):
         block_mask = kernel_mask[src[:, :, None], dst[:, None, :]]
         for q in range(len(src)):  # a halo wider than the sheet repeats units
             _, first = np.unique(src[q], return_index=True)
@@ -145,53 +164,36 @@ class TileProduct:
             block_mask[q, repeated, :] = False
         if block_mask.sum() != kernel_mask.sum():
             raise ValueError("the tiles' halos do not cover the mask")
-        self.layout = dst.ravel()  # layout[p]: sheet index of position p
-        position = np.argsort(self.layout)  # position[j]: where unit j went
-        self.inverse_layout = position
-        self.halo = position[src]  # halo in tiled positions
-        self.block_mask = block_mask
-        self.kernel_index = src[:, :, None] * n + dst[:, None, :]
-        flat = self.halo.ravel()
-        counts = np.bincount(flat, minlength=n)
-        # halo_sources[j, c]: the c-th place of unit j among all halos (or
-        # the sentinel flat.size, which reads a zero).
-        table = np.full((n, counts.max()), flat.size, np.int64)
-        fill = np.zeros(n, np.int64)
-        for place, unit in enumerate(flat):
-            table[unit, fill[unit]] = place
-            fill[unit] += 1
-        self.halo_sources = table
-        entries = np.nonzero(block_mask.ravel())[0]
-        self.entries = entries  # flat block positions of the mask entries
-        self.entry_coordinates = np.stack(
-            [src[:, :, None].repeat(t * t, 2).ravel()[entries],
-             dst[:, None, :].repeat(span * span, 1).ravel()[entries]], 1
-        )
-        self.shape = (len(src), span * span, t * t)
-        self.n = n
+        return block_mask
+
+    def _blocks(self, kernel, index, block_mask):
+        flat = ops.take(ops.reshape(kernel, (-1,)), index.ravel(), axis=0)
+        blocks = ops.reshape(flat, self.shape)
+        return blocks * ops.convert_to_tensor(block_mask, blocks.dtype)
 
     def weights(self, kernel):
-        flat = ops.reshape(kernel, (-1,))
-        blocks = ops.take(flat, self.kernel_index.ravel(), axis=0)
-        blocks = ops.reshape(blocks, self.shape)
-        return blocks * ops.convert_to_tensor(self.block_mask, blocks.dtype)
+        return (
+            self._blocks(kernel, self.kernel_index, self.block_mask),
+            self._blocks(kernel, self.kernel_index_t, self.block_mask_t),
+        )
 
     def _halo(self, h):
         return ops.take(h, self.halo, axis=-1)  # (..., tiles, span**2)
 
-    def forward(self, w, h):
-        out = ops.einsum("bqp,qpo->bqo", self._halo(h), w)
+    def _apply(self, blocks, h):
+        # Broadcast-multiply-sum, not einsum: on a CPU at small batches the
+        # einsum's many tiny matrix products measured 5x slower (JAX).
+        out = ops.sum(self._halo(h)[..., None] * blocks, axis=-2)
         return ops.reshape(out, (-1, self.n))
+
+    def forward(self, w, h):
+        return self._apply(w[0], h)
 
     def transposed_weights(self, w):
         return w
 
     def backward(self, w_t, g):
-        g = ops.reshape(g, (-1,) + self.shape[::2])
-        halo_grad = ops.einsum("bqo,qpo->bqp", g, w_t)
-        halo_grad = ops.reshape(halo_grad, (-1, self.shape[0] * self.shape[1]))
-        padded = ops.pad(halo_grad, [(0, 0), (0, 1)])
-        return ops.sum(ops.take(padded, self.halo_sources, axis=-1), axis=-1)
+        return self._apply(w_t[1], g)
 
     def kernel_grad(self, h_prev, g):
         blocks = ops.einsum(
@@ -203,13 +205,21 @@ class TileProduct:
         return ops.scatter(self.entry_coordinates, values, (self.n, self.n))
 
 
-def tile_product(kernel_mask, sheet_shape, periodic, tile=None):
-    """A `TileProduct` for this mask, or None where tiles do not pay or fit.
+# The tiled product pays (measured: benchmarks/recurrence_speed.py) where its
+# blocks hold at most this fraction of the N x N kernel's entries, at small
+# batches; at large batches the dense product's matrix-matrix products win.
+SPARSE_MAX_FRACTION = 0.2
+SPARSE_MAX_BATCH = 16
 
-    Tiles fit a sheet whose sides a tile of 3 to 10 units divides (the tile
-    nearest 5 is taken, the size that measured fastest). They pay where the
-    blocks, tiles * (t + 2r)**2 * t**2 numbers, are well under N**2: at most
-    a quarter of it.
+
+def tile_product(kernel_mask, sheet_shape, periodic, tile=None):
+    """A `TileProduct` for this mask, or None where tiles cannot fit it.
+
+    Tiles fit a sheet whose sides a tile of 3 to 10 units divides and a mask
+    whose entries all lie within the halos. Without `tile`, the largest
+    tile whose blocks hold at most `SPARSE_MAX_FRACTION` of N**2 numbers is
+    taken (fewer, larger tiles measured faster), else the one holding fewest;
+    none holding more than half of N**2 is made.
     """
     if sheet_shape is None:
         return None
@@ -222,35 +232,33 @@ def tile_product(kernel_mask, sheet_shape, periodic, tile=None):
     dc = np.abs(pre % cols - post % cols)
     if periodic:
         dr, dc = np.minimum(dr, rows - dr), np.minimum(dc, cols - dc)
-    elif (dr.max() >= rows) or (dc.max() >= cols):
-        return None
     reach = int(max(dr.max(), dc.max()))
-    if tile is None:
-        sides = [t for t in range(3, 11) if rows % t == 0 and cols % t == 0]
-        if not sides:
-            return None
-        tile = min(sides, key=lambda t: (abs(t - 5), t))
-    elif rows % tile or cols % tile:
-        return None
-    stored = (n // tile**2) * (tile + 2 * reach) ** 2 * tile**2
-    if stored * 4 > n * n:
+    sides = [t for t in range(3, 11) if rows % t == 0 and cols % t == 0]
+    if tile is not None:
+        sides = [tile] if tile in sides else []
+    fraction = {t: (n // t**2) * (t + 2 * reach) ** 2 * t**2 / n**2 for t in sides}
+    fitting = [t for t in sides if fraction[t] <= SPARSE_MAX_FRACTION]
+    if fitting:
+        tile = max(fitting)
+    elif sides:
+        tile = min(sides, key=fraction.get)
+    if not sides or fraction[tile] > 0.5:
         return None
     try:
-        return TileProduct(kernel_mask, sheet_shape, tile, reach)
-    except ValueError:
+        product = TileProduct(kernel_mask, sheet_shape, tile, reach)
+    except ValueError:  # a non-periodic mask that wraps, say
         return None
+    product.fraction = fraction[tile]
+    return product
 
 
-def sparse_pays(product, n, batch_size, steps):
-    """Whether `product` (a sparse one) beats the dense fused product here.
-
-    Provisional rule, to be set from benchmarks/recurrence_speed.py.
-    """
+def sparse_pays(product, batch_size):
+    """Whether sparse `product` beats the dense fused product at this batch."""
     if isinstance(product, DiagonalProduct):
         return True
-    if batch_size is None or not isinstance(batch_size, int):
+    if not isinstance(batch_size, int) or batch_size > SPARSE_MAX_BATCH:
         return False
-    return batch_size <= 16
+    return product.fraction <= SPARSE_MAX_FRACTION
 
 
 def fused_sequence(inputs, h0, kernel, product, alpha, activation):
