@@ -405,10 +405,11 @@ class LMRNN(layers.RNN):
         "sparse": "fused" with a recurrent product over the mask's entries
             only: square tiles of the sheet reading their halos for a local
             mask, a diagonal for autapses (random masks have no such form).
-        "auto": "fused", or "sparse" where `sparse_pays` says it is faster
-            (see there; measured by `benchmarks/recurrence_speed.py`), or
-            "step" where neither applies (a timestep mask, `go_backwards`,
-            `unroll`, another activation).
+        "auto": the path `keras_lmrnn.recurrence.auto_path` measured
+            fastest for the backend, N and batch size (see there and
+            `benchmarks/recurrence_speed.py`), or "step" where the fused
+            loop cannot run (a timestep mask, `go_backwards`, `unroll`,
+            another activation).
         Every path computes the same outputs and gradients to float32
         rounding (the gradient of a masked weight is zero on every path)
         and stores the same N x N weights, so a model saved under one path
@@ -533,10 +534,9 @@ class LMRNN(layers.RNN):
             return "step"
         if self.recurrence != "auto":
             return self.recurrence
-        sparse = self._product("sparse")
-        if sparse is not None and recurrence_lib.sparse_pays(sparse, batch_size):
-            return "sparse"
-        return "fused"
+        return recurrence_lib.auto_path(
+            self.cell.n, batch_size, self._product("sparse")
+        )
 
     def inner_loop(self, sequences, initial_state, mask, training=False):
         cell = self.cell

@@ -26,6 +26,7 @@ Example:
 (5, 2, 3)
 """
 
+import keras
 import numpy as np
 from keras import ops
 
@@ -209,11 +210,41 @@ class TileProduct:
         return ops.reshape(grad, (self.n, self.n))
 
 
-# The tiled product pays (measured: benchmarks/recurrence_speed.py) where its
-# blocks hold at most this fraction of the N x N kernel's entries, at small
-# batches; at large batches the dense product's matrix-matrix products win.
+# The automatic rule, from benchmarks/recurrence_speed.py on a 2-core CPU
+# (README "Speed"): the fused loop wins at small batches everywhere (2-4x at
+# batch 4) and under PyTorch at every size; under JAX and TensorFlow at
+# batch 64 it loses at N = 400 (0.8x) and ties or wins from N = 1225. The
+# tiled product beats the dense fused one under JAX and PyTorch where its
+# blocks hold at most a fifth of the N x N kernel's entries, at small
+# batches (d = 6 on a 50 x 50 sheet); under TensorFlow it never did.
+SMALL_BATCH = 16
+FUSED_MIN_UNITS_AT_LARGE_BATCH = 1000
 SPARSE_MAX_FRACTION = 0.2
-SPARSE_MAX_BATCH = 16
+SPARSE_BACKENDS = ("jax", "torch")
+
+
+def auto_path(n, batch_size, sparse):
+    """The recurrence `LMRNN(recurrence="auto")` runs: "step", "fused" or "sparse".
+
+    Args:
+        n: number of units.
+        batch_size: the call's static batch size (None if unknown).
+        sparse: the layer's sparse product, or None if it has none.
+    """
+    backend = keras.backend.backend()
+    small = isinstance(batch_size, int) and batch_size <= SMALL_BATCH
+    if isinstance(sparse, DiagonalProduct):
+        return "sparse"
+    if (
+        sparse is not None
+        and small
+        and backend in SPARSE_BACKENDS
+        and sparse.fraction <= SPARSE_MAX_FRACTION
+    ):
+        return "sparse"
+    if small or backend == "torch" or n >= FUSED_MIN_UNITS_AT_LARGE_BATCH:
+        return "fused"
+    return "step"
 
 
 def tile_product(kernel_mask, sheet_shape, periodic, tile=None):
@@ -254,15 +285,6 @@ def tile_product(kernel_mask, sheet_shape, periodic, tile=None):
         return None
     product.fraction = fraction[tile]
     return product
-
-
-def sparse_pays(product, batch_size):
-    """Whether sparse `product` beats the dense fused product at this batch."""
-    if isinstance(product, DiagonalProduct):
-        return True
-    if not isinstance(batch_size, int) or batch_size > SPARSE_MAX_BATCH:
-        return False
-    return product.fraction <= SPARSE_MAX_FRACTION
 
 
 def fused_sequence(inputs, h0, kernel, product, alpha, activation):
