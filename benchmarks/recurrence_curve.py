@@ -28,11 +28,13 @@ def main():
     parser.add_argument("--steps", type=int, default=200)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--recurrences", nargs="+", default=["step", "fused", "sparse"])
+    parser.add_argument("--clipnorm", type=float, help="override the protocol's (global norm; 0: none)")
     parser.add_argument("--csv", help="write step, then one loss column per recurrence")
     args = parser.parse_args()
     import keras
 
-    options = runner.RunOptions(steps=args.steps, seed=args.seed)
+    extra = {} if args.clipnorm is None else {"clipnorm": args.clipnorm}
+    options = runner.RunOptions(steps=args.steps, seed=args.seed, **extra)
     data = tasks.TaskDataset("modcog84", batch_size=options.batch_size, seq_len=options.seq_len,
                              num_batches=args.steps, layout=options.layout,
                              loss_weighting=options.loss_weighting, seed=args.seed)
@@ -69,7 +71,7 @@ def main():
     if args.csv:
         with open(args.csv, "w", newline="") as handle:
             out = csv.writer(handle)
-            out.writerow(["step", *losses])
+            out.writerow(["step", *(f"loss_{k}" for k in losses)])
             for i in range(args.steps):
                 out.writerow([i + 1, *(f"{losses[k][i]:.7g}" for k in losses)])
 
