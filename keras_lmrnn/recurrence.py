@@ -247,13 +247,14 @@ class TileProduct:
 # (README "Speed"): the fused loop wins at small batches everywhere (2-4x at
 # batch 4) and under PyTorch at every size; under JAX and TensorFlow at
 # batch 64 it loses at N = 400 (0.8x) and ties or wins from N = 1225. The
-# tiled product beats the dense fused one under JAX and PyTorch where its
-# blocks hold at most a fifth of the N x N kernel's entries, at small
-# batches (d = 6 on a 50 x 50 sheet); under TensorFlow it never did.
+# tiled product beats the dense fused one under JAX where its blocks hold at
+# most a fifth of the N x N kernel's entries, at small batches (d = 6 on a
+# 50 x 50 sheet); under TensorFlow it never did, and under PyTorch not
+# against the oneDNN-packed dense product.
 SMALL_BATCH = 16
 FUSED_MIN_UNITS_AT_LARGE_BATCH = 1000
 SPARSE_MAX_FRACTION = 0.2
-SPARSE_BACKENDS = ("jax", "torch")
+SPARSE_BACKENDS = ("jax",)
 
 
 def auto_path(n, batch_size, sparse):
