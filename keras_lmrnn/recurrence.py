@@ -30,6 +30,9 @@ import keras
 import numpy as np
 from keras import ops
 
+from keras_lmrnn import devices
+from keras_lmrnn._onednn import one_dnn_product, packs as _packs
+
 # f'(pre) written with f = f(pre), so the backward keeps only f's sequence.
 ACTIVATION_DERIVATIVES = {
     "relu": lambda f: ops.cast(ops.greater(f, 0), f.dtype),
@@ -64,7 +67,7 @@ class DenseProduct:
             mask = ops.convert_to_tensor(self.kernel_mask, kernel.dtype)
             kernel = kernel * mask
         if _packs(kernel):  # (pre, post) = (in, out): pack its transpose
-            return _one_dnn_product(ops.transpose(kernel)), kernel
+            return one_dnn_product(ops.transpose(kernel)), kernel
         return kernel
 
     def forward(self, w, h):
@@ -72,7 +75,7 @@ class DenseProduct:
 
     def transposed_weights(self, w):
         if isinstance(w, tuple):
-            return _one_dnn_product(w[1])  # g @ W.T: W is (out, in) here
+            return one_dnn_product(w[1])  # g @ W.T: W is (out, in) here
         return ops.transpose(w)
 
     def backward(self, w_t, g):
@@ -84,34 +87,6 @@ class DenseProduct:
         if self.kernel_mask is not None:
             grad = grad * ops.convert_to_tensor(self.kernel_mask, grad.dtype)
         return grad
-
-
-def _packs(w):
-    """Whether `w` is a PyTorch CPU float32 matrix oneDNN can pack.
-
-    PyTorch's own CPU product of a batch-4 state with a 2500 x 2500 matrix
-    measured 3.3x slower than oneDNN's with the matrix packed once per
-    sequence (the loop reuses it 350 times).
-    """
-    if keras.backend.backend() != "torch":
-        return False
-    import torch
-
-    return (
-        w.device.type == "cpu"
-        and w.dtype == torch.float32
-        and torch.backends.mkldnn.is_available()
-    )
-
-
-def _one_dnn_product(weight_out_in):
-    """h -> h @ weight.T with the (out, in) weight packed once by oneDNN."""
-    import torch
-
-    packed = weight_out_in.contiguous().to_mkldnn()
-    return lambda h: torch._C._nn.mkldnn_linear(
-        h.contiguous().to_mkldnn(), packed
-    ).to_dense()
 
 
 class DiagonalProduct:
@@ -244,15 +219,17 @@ class TileProduct:
 
 
 # The automatic rule, from benchmarks/recurrence_speed.py on a 2-core CPU
-# (README "Speed"): the fused loop wins at small batches everywhere (2-4x at
-# batch 4) and under PyTorch at every size; under JAX and TensorFlow at
-# batch 64 it loses at N = 400 (0.8x) and ties or wins from N = 1225. The
-# tiled product beats the dense fused one under JAX where its blocks hold at
-# most a fifth of the N x N kernel's entries, at small batches (d = 6 on a
-# 50 x 50 sheet); under TensorFlow it never did, and under PyTorch not
-# against the oneDNN-packed dense product.
+# (README "Speed"). At small batches (4 x 350) the fused loop wins under
+# every backend (2-4x). At batch 64 x 100 it wins under PyTorch (1.1-1.2x),
+# under TensorFlow from N = 1225 (1.3x; 0.8x at N = 400), and under JAX it
+# never does (0.95-1.01x), so JAX keeps the step loop there. The tiled
+# product beats the dense fused one under JAX at small batches where its
+# blocks hold at most a fifth of the N x N kernel's entries (d = 6 on a
+# 50 x 50 sheet: 2.6x); under TensorFlow it never did, under PyTorch not
+# against the oneDNN-packed dense product. Tiles were measured on a CPU
+# only, so on another device the rule keeps the dense fused product.
 SMALL_BATCH = 16
-FUSED_MIN_UNITS_AT_LARGE_BATCH = 1000
+TENSORFLOW_FUSED_MIN_UNITS = 1000  # at large batches
 SPARSE_MAX_FRACTION = 0.2
 SPARSE_BACKENDS = ("jax",)
 
@@ -273,52 +250,15 @@ def auto_path(n, batch_size, sparse):
         sparse is not None
         and small
         and backend in SPARSE_BACKENDS
+        and devices.describe().startswith("cpu")
         and sparse.fraction <= SPARSE_MAX_FRACTION
     ):
         return "sparse"
-    if small or backend == "torch" or n >= FUSED_MIN_UNITS_AT_LARGE_BATCH:
+    if small or backend == "torch":
+        return "fused"
+    if backend == "tensorflow" and n >= TENSORFLOW_FUSED_MIN_UNITS:
         return "fused"
     return "step"
-
-
-def tile_product(kernel_mask, sheet_shape, periodic, tile=None):
-    """A `TileProduct` for this mask, or None where tiles cannot fit it.
-
-    Tiles fit a sheet whose sides a tile of 3 to 10 units divides and a mask
-    whose entries all lie within the halos. Without `tile`, the largest
-    tile whose blocks hold at most `SPARSE_MAX_FRACTION` of N**2 numbers is
-    taken (fewer, larger tiles measured faster), else the one holding fewest;
-    none holding more than half of N**2 is made.
-    """
-    if sheet_shape is None:
-        return None
-    rows, cols = sheet_shape
-    n = rows * cols
-    pre, post = np.nonzero(kernel_mask)
-    if len(pre) == 0:
-        return None
-    dr = np.abs(pre // cols - post // cols)
-    dc = np.abs(pre % cols - post % cols)
-    if periodic:
-        dr, dc = np.minimum(dr, rows - dr), np.minimum(dc, cols - dc)
-    reach = int(max(dr.max(), dc.max()))
-    sides = [t for t in range(3, 11) if rows % t == 0 and cols % t == 0]
-    if tile is not None:
-        sides = [tile] if tile in sides else []
-    fraction = {t: (n // t**2) * (t + 2 * reach) ** 2 * t**2 / n**2 for t in sides}
-    fitting = [t for t in sides if fraction[t] <= SPARSE_MAX_FRACTION]
-    if fitting:
-        tile = max(fitting)
-    elif sides:
-        tile = min(sides, key=fraction.get)
-    if not sides or fraction[tile] > 0.5:
-        return None
-    try:
-        product = TileProduct(kernel_mask, sheet_shape, tile, reach)
-    except ValueError:  # a non-periodic mask that wraps, say
-        return None
-    product.fraction = fraction[tile]
-    return product
 
 
 def fused_sequence(inputs, h0, kernel, product, alpha, activation):

@@ -8,6 +8,9 @@ import pytest
 REPO = pathlib.Path(__file__).resolve().parent.parent
 LIBRARY_DIRS = ("keras_lmrnn", "tasks", "zoo")
 FORBIDDEN = {"tensorflow", "torch", "jax", "jaxlib"}
+# The one exception, named: PyTorch's oneDNN product for the fused recurrence
+# on a CPU (issue #24: 3.3x faster than what keras.ops reaches there).
+ALLOWED = {"keras_lmrnn/_onednn.py": {"torch"}}
 
 
 def library_files():
@@ -34,4 +37,5 @@ def test_module_does_not_import_a_backend(path):
         else:
             continue
         roots = {name.split(".")[0] for name in names}
-        assert not roots & FORBIDDEN, f"{path.name}:{node.lineno} imports {roots & FORBIDDEN}"
+        allowed = ALLOWED.get(str(path.relative_to(REPO)), set())
+        assert not roots & (FORBIDDEN - allowed), f"{path.name}:{node.lineno} imports {roots & FORBIDDEN}"
