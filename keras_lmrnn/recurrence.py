@@ -234,6 +234,46 @@ SPARSE_MAX_FRACTION = 0.2
 SPARSE_BACKENDS = ("jax",)
 
 
+def tile_product(kernel_mask, sheet_shape, periodic, tile=None):
+    """A `TileProduct` for this mask, or None where tiles cannot fit it.
+
+    Tiles fit a sheet whose sides a tile of 3 to 10 units divides and a mask
+    whose entries all lie within the halos. Without `tile`, the largest
+    tile whose blocks hold at most `SPARSE_MAX_FRACTION` of N**2 numbers is
+    taken (fewer, larger tiles measured faster), else the one holding fewest;
+    none holding more than half of N**2 is made.
+    """
+    if sheet_shape is None:
+        return None
+    rows, cols = sheet_shape
+    n = rows * cols
+    pre, post = np.nonzero(kernel_mask)
+    if len(pre) == 0:
+        return None
+    dr = np.abs(pre // cols - post // cols)
+    dc = np.abs(pre % cols - post % cols)
+    if periodic:
+        dr, dc = np.minimum(dr, rows - dr), np.minimum(dc, cols - dc)
+    reach = int(max(dr.max(), dc.max()))
+    sides = [t for t in range(3, 11) if rows % t == 0 and cols % t == 0]
+    if tile is not None:
+        sides = [tile] if tile in sides else []
+    fraction = {t: (n // t**2) * (t + 2 * reach) ** 2 * t**2 / n**2 for t in sides}
+    fitting = [t for t in sides if fraction[t] <= SPARSE_MAX_FRACTION]
+    if fitting:
+        tile = max(fitting)
+    elif sides:
+        tile = min(sides, key=fraction.get)
+    if not sides or fraction[tile] > 0.5:
+        return None
+    try:
+        product = TileProduct(kernel_mask, sheet_shape, tile, reach)
+    except ValueError:  # a non-periodic mask that wraps, say
+        return None
+    product.fraction = fraction[tile]
+    return product
+
+
 def auto_path(n, batch_size, sparse):
     """The recurrence `LMRNN(recurrence="auto")` runs: "step", "fused" or "sparse".
 
