@@ -7,7 +7,10 @@ with alpha 1, as the default protocol; batch 64 x 100 with alpha 0.2, as
 lmrnn-v1). For each size and model, the recurrences ("step": today's Keras
 RNN loop; "fused"; "sparse" where the mask has a sparse form; "auto": what
 the layer picks) are timed in turn, step by step, in one process per
-backend, so their ratios hold on a busy machine.
+backend, so their ratios hold on a busy machine. The tiled "sparse" product
+is not timed above batch 16 (it measured 0.1-0.5x of "fused" there, taking
+up to a minute per step, and "auto" never picks it); the autapses' diagonal
+is.
 
 Usage:
 
@@ -30,6 +33,7 @@ import time
 import numpy as np
 
 INPUTS, CLASSES = 117, 17
+SMALL_BATCH = 16  # keras_lmrnn.recurrence.SMALL_BATCH
 MODELS = {  # name -> LMRNN mask arguments
     "dense": {"mask": "dense"},
     "d6": {"d": 6},
@@ -71,6 +75,9 @@ def measure(n, model, shape, steps, warmup):
             net, layer = build(n, model, recurrence, alpha)
         except ValueError:
             continue  # e.g. "sparse" for a random mask
+        tiles = recurrence == "sparse" and layer._product("sparse").layout is not None
+        if tiles and batch > SMALL_BATCH:
+            continue  # tiles at large batches: 0.1-0.5x, never picked, minutes per step
         nets[recurrence] = net
         if recurrence == "step":
             auto = build(n, model, "auto", alpha)[1]
