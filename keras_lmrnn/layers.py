@@ -8,6 +8,7 @@ from keras import saving
 
 from keras_lmrnn import masks as masks_lib
 from keras_lmrnn import recurrence as recurrence_lib
+from keras_lmrnn import seeds as seeds_lib
 from keras_lmrnn.constraints import MaskConstraint
 from keras_lmrnn.validation import check_bool, check_int, check_number
 
@@ -55,8 +56,10 @@ class LMRNNCell(layers.Layer):
             drawn with `mask_seed`), "dense", or a boolean numpy array of
             shape (n, n) in (post, pre) convention (`mask[i, j]`: unit j
             may drive unit i).
-        mask_seed: integer seed of the "random" mask (default 0); kept
-            apart from `seed` so that weight seeds do not change topology.
+        mask_seed: integer seed of the "random" mask; None (default): the
+            "random_mask" stream of `seed` (`keras_lmrnn.seeds`), so each
+            weight seed draws its own mask, or 0 when `seed` is None too.
+            Pass an integer to keep one mask across weight seeds.
         alpha: leak rate dt/tau in (0, 1] (default 0.2).
         activation: the nonlinearity f (default "relu").
         use_bias: whether to add `b` (default True).
@@ -75,7 +78,9 @@ class LMRNNCell(layers.Layer):
         kernel_regularizer, recurrent_regularizer, bias_regularizer:
             optional Keras regularizers (e.g. `keras.regularizers.L1(1e-4)`
             on the recurrent kernel for the paper's L1 comparison model).
-        seed: optional integer seed of the initial weights and the noise.
+        seed: optional integer seed of the initial weights, the noise and
+            (unless `mask_seed` is given) a random mask; each draws from its
+            own stream of it (`keras_lmrnn.seeds.stream_seed`).
 
     Call arguments:
         inputs: a (batch, features) tensor.
@@ -98,7 +103,7 @@ class LMRNNCell(layers.Layer):
         sheet_shape=None,
         periodic=True,
         mask="locality",
-        mask_seed=0,
+        mask_seed=None,
         alpha=0.2,
         activation="relu",
         use_bias=True,
@@ -116,6 +121,12 @@ class LMRNNCell(layers.Layer):
         super().__init__(**kwargs)
         self.n = check_int("n", n, 1)
         self.periodic = check_bool("periodic", periodic)
+        if seed is not None:
+            seed = check_int("seed", seed, 0)
+        if mask_seed is None:
+            mask_seed = (
+                0 if seed is None else seeds_lib.stream_seed(seed, "random_mask")
+            )
         self.mask_seed = check_int("mask_seed", mask_seed, 0)
         needs_sheet = isinstance(mask, str) and mask in ("locality", "random")
         if needs_sheet or sheet_shape is not None or math.isqrt(n) ** 2 == n:
@@ -131,23 +142,23 @@ class LMRNNCell(layers.Layer):
             "recurrent_noise", recurrent_noise, 0
         )
         self.recurrent_gain = check_number("recurrent_gain", recurrent_gain, 0)
-        if seed is not None:
-            seed = check_int("seed", seed, 0)
         self.seed = seed
         self.kernel_initializer = _seeded(
-            initializers.get(kernel_initializer), seed, 0
+            initializers.get(kernel_initializer), seed, "input_kernel"
         )
         self.recurrent_initializer = (
             None
             if recurrent_initializer is None
-            else _seeded(initializers.get(recurrent_initializer), seed, 1)
+            else _seeded(
+                initializers.get(recurrent_initializer), seed, "recurrent_kernel"
+            )
         )
         self.bias_initializer = initializers.get(bias_initializer)
         self.kernel_regularizer = regularizers.get(kernel_regularizer)
         self.recurrent_regularizer = regularizers.get(recurrent_regularizer)
         self.bias_regularizer = regularizers.get(bias_regularizer)
         self.seed_generator = random.SeedGenerator(
-            None if seed is None else seed + 2
+            None if seed is None else _stream(seed, "recurrent_noise")
         )
         self.state_size = self.n
         self.output_size = self.n
@@ -266,7 +277,7 @@ class LMRNNCell(layers.Layer):
         else:
             in_degree = np.maximum(kernel_mask.sum(axis=0), 1)
             limit = self.recurrent_gain * np.sqrt(3.0 / in_degree)
-            seed = None if self.seed is None else self.seed + 1
+            seed = _stream(self.seed, "recurrent_kernel")
             values = random.uniform(
                 shape, minval=-1.0, maxval=1.0, dtype=dtype, seed=seed
             ) * ops.convert_to_tensor(limit, dtype=dtype)
@@ -631,11 +642,19 @@ for _name in CELL_ARGS:
     )
 
 
-def _seeded(initializer, seed, offset):
-    """A copy of `initializer` seeded from `seed` if it takes an unset seed."""
+def _stream(seed, purpose):
+    """The seed of `purpose`'s stream of `seed` (None stays None)."""
+    return None if seed is None else seeds_lib.stream_seed(seed, purpose)
+
+
+def _seeded(initializer, seed, purpose):
+    """A copy of `initializer` seeded from `seed`'s stream of `purpose` if it
+    takes an unset seed."""
     if seed is None or not hasattr(initializer, "get_config"):
         return initializer
     config = initializer.get_config()
     if "seed" not in config or config["seed"] is not None:
         return initializer
-    return initializer.__class__.from_config({**config, "seed": seed + offset})
+    return initializer.__class__.from_config(
+        {**config, "seed": _stream(seed, purpose)}
+    )

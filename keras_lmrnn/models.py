@@ -32,7 +32,7 @@ import os
 import keras
 import numpy as np
 
-from keras_lmrnn import masks
+from keras_lmrnn import masks, protocols, seeds
 from keras_lmrnn.layers import LMRNN
 from keras_lmrnn.validation import check_number
 
@@ -83,20 +83,21 @@ def _linear_initializers(linear_init, input_size, n, seed):
             f"Received: linear_init={linear_init!r}"
         )
 
-    def seeded(offset):
-        return None if seed is None else seed + offset
+    def seeded(purpose):
+        return None if seed is None else seeds.stream_seed(seed, purpose)
 
     if linear_init == "keras":
         return {"kernel_initializer": "glorot_uniform", "bias_initializer": "zeros"}, {
-            "kernel_initializer": keras.initializers.GlorotUniform(seed=seeded(3)), "bias_initializer": "zeros"}
+            "kernel_initializer": keras.initializers.GlorotUniform(seed=seeded("readout_kernel")),
+            "bias_initializer": "zeros"}
     a, b = 1 / math.sqrt(input_size), 1 / math.sqrt(n)
     cell = {
         "kernel_initializer": keras.initializers.RandomUniform(-a, a),  # the cell seeds it
-        "bias_initializer": SumOfUniforms((a, b), seed=seeded(4)),
+        "bias_initializer": SumOfUniforms((a, b), seed=seeded("bias")),
     }
     readout = {
-        "kernel_initializer": keras.initializers.RandomUniform(-b, b, seed=seeded(3)),
-        "bias_initializer": keras.initializers.RandomUniform(-b, b, seed=seeded(5)),
+        "kernel_initializer": keras.initializers.RandomUniform(-b, b, seed=seeded("readout_kernel")),
+        "bias_initializer": keras.initializers.RandomUniform(-b, b, seed=seeded("readout_bias")),
     }
     return cell, readout
 
@@ -119,7 +120,8 @@ class SumOfUniforms(keras.initializers.Initializer):
     def __call__(self, shape, dtype=None):
         total = 0.0
         for i, limit in enumerate(self.limits):
-            seed = None if self.seed is None else self.seed + 10 * i
+            # each uniform its own stream of the initializer's seed
+            seed = None if self.seed is None else seeds.stream_seed(self.seed, "bias", part=i)
             total = total + keras.random.uniform(shape, -limit, limit, dtype=dtype, seed=seed)
         return total
 
@@ -145,9 +147,11 @@ def build_lmrnn(input_size, n, d, sheet_shape=None, periodic=True, **kwargs):
     return _model(input_size, f"lmrnn_n{n}_d{d:g}", n=n, d=d, sheet_shape=sheet_shape, periodic=periodic, **kwargs)
 
 
-def build_random_sparse(input_size, n, d, sheet_shape=None, periodic=True, mask_seed=0, **kwargs):
+def build_random_sparse(input_size, n, d, sheet_shape=None, periodic=True, mask_seed=None, **kwargs):
     """Random sparse RNN: each unit has the in-degree it would have under the
-    locality mask of radius `d`, from random sources (drawn with `mask_seed`)."""
+    locality mask of radius `d`, from random sources drawn with `mask_seed`
+    (default: the model seed's "random_mask" stream, so each seed has its
+    own mask; see `keras_lmrnn.seeds`)."""
     return _model(
         input_size, f"random_n{n}_d{d:g}", n=n, d=d, mask="random", sheet_shape=sheet_shape,
         periodic=periodic, mask_seed=mask_seed, **kwargs,
@@ -322,9 +326,32 @@ def format_bytes(count):
         count /= 1000
 
 
-def build_model(spec, input_size):
-    """Builds the model named by a spec string (see the module docstring)."""
+def build_model(spec, input_size, protocol=protocols.DEFAULT, seed=0):
+    """Builds the model named by a spec string (see the module docstring)
+    as `keras-lmrnn train` builds it.
+
+    Args:
+        spec: e.g. "lmrnn:n=400,d=6".
+        input_size: the task inputs' width (`TaskDataset.input_size`).
+        protocol: the training protocol whose model settings (alpha, init,
+            linear_init) fill in the keys the spec leaves out; default: the
+            library's default protocol, as the command line. None: the spec
+            as written, the layer's own defaults (lmrnn-v1's) for the rest.
+        seed: the seed when the spec has none (default 0, as the command
+            line's `--seed`); None: unseeded.
+
+    Example:
+
+    >>> build_model("dense:n=16", 117).name      # neurogym-indegree: torch init
+    'dense_n16_linear_torch'
+    >>> build_model("dense:n=16", 117, protocol=None).name
+    'dense_n16'
+    """
+    if protocol is not None:
+        spec = protocols.resolve_spec(spec, protocol)
     kind, kwargs = parse_spec(spec)
+    if seed is not None:
+        kwargs.setdefault("seed", seed)
     return BUILDERS[kind][0](input_size, **kwargs)
 
 

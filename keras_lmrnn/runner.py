@@ -289,9 +289,22 @@ def build(spec, options, size):
     seed unless the spec has one."""
     from keras_lmrnn import models
 
-    kind, kwargs = models.parse_spec(options.model_spec(spec))
-    kwargs.setdefault("seed", options.seed)
-    return models.BUILDERS[kind][0](size, **kwargs)
+    return models.build_model(spec, size, protocol=options.protocol, seed=options.seed)
+
+
+def dataset(options):
+    """The training data of a run with `options` (a `RunOptions`): its
+    battery, batch size, sequence length, layout, loss weighting and seed.
+
+    >>> dataset(RunOptions(battery="yang20", steps=10)).batch_size  # the default protocol's
+    4
+    """
+    from keras_lmrnn import tasks
+
+    return tasks.TaskDataset(
+        options.battery, batch_size=options.batch_size, seq_len=options.seq_len,
+        num_batches=options.steps, seed=options.seed, layout=options.layout, loss_weighting=options.loss_weighting,
+    )
 
 
 def is_complete(out, steps=None):
@@ -337,10 +350,7 @@ def _run_in(out, spec, options, resume, command, verbose, on_checkpoint):
 
     from keras_lmrnn import protocols
 
-    data = tasks.TaskDataset(
-        options.battery, batch_size=options.batch_size, seq_len=options.seq_len,
-        num_batches=options.steps, seed=options.seed, layout=options.layout, loss_weighting=options.loss_weighting,
-    )
+    data = dataset(options)
     config = {
         "command": command, "model": spec, **options.as_dict(), "resolved_model": options.model_spec(spec),
         "protocol_overrides": protocols.overrides(spec, options),

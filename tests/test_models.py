@@ -22,7 +22,7 @@ READOUT = lambda n: n * 17 + 17  # noqa: E731
     ],
 )
 def test_weight_counts_match_hand_computed_values(spec, n, recurrent):
-    model = models.build_model(spec, INPUTS)
+    model = models.build_model(spec, INPUTS, protocol=None)
     counts = models.count_weights(model)
     total = INPUTS * n + n + n * n + READOUT(n)
     assert counts["total"] == total
@@ -32,7 +32,7 @@ def test_weight_counts_match_hand_computed_values(spec, n, recurrent):
 
 
 def test_count_weights_threshold_for_l1_models():
-    model = models.build_model("l1:n=16,l1=0.01", INPUTS)
+    model = models.build_model("l1:n=16,l1=0.01", INPUTS, protocol=None)
     kernel = models.recurrent_layer(model).cell.recurrent_kernel
     values = np.full((16, 16), 1e-5, "float32")
     values[:4] = 0.5
@@ -50,8 +50,8 @@ def test_builders_give_logits_per_step():
 
 
 def test_seeded_builders_are_reproducible():
-    a = models.build_model("random:n=25,d=1,seed=4", INPUTS)
-    b = models.build_model("random:n=25,d=1,seed=4", INPUTS)
+    a = models.build_model("random:n=25,d=1,seed=4", INPUTS, protocol=None)
+    b = models.build_model("random:n=25,d=1,seed=4", INPUTS, protocol=None)
     for wa, wb in zip(a.get_weights(), b.get_weights()):
         np.testing.assert_array_equal(wa, wb)
 
@@ -62,7 +62,7 @@ def test_matched_dense_size_follows_synapse_count():
 
 
 def test_models_survive_keras_files(tmp_path):
-    model = models.build_model("l1:n=16,l1=0.001", INPUTS)
+    model = models.build_model("l1:n=16,l1=0.001", INPUTS, protocol=None)
     model.save(tmp_path / "m.keras")
     loaded = keras.models.load_model(tmp_path / "m.keras")
     x = np.ones((1, 3, INPUTS), "float32")
@@ -78,7 +78,7 @@ def test_models_survive_keras_files(tmp_path):
 )
 def test_bad_specs_raise(spec):
     with pytest.raises(ValueError, match="Invalid model spec"):
-        models.build_model(spec, INPUTS)
+        models.build_model(spec, INPUTS, protocol=None)
 
 
 def test_uniform_init_is_a_masked_dense_draw():
@@ -88,7 +88,7 @@ def test_uniform_init_is_a_masked_dense_draw():
     bound = 1 / np.sqrt(n)
 
     def kernel(spec):
-        layer = models.recurrent_layer(models.build_model(spec, INPUTS))
+        layer = models.recurrent_layer(models.build_model(spec, INPUTS, protocol=None))
         return keras.ops.convert_to_numpy(layer.cell.recurrent_kernel), layer.mask_array.T
 
     sparse, mask = kernel("lmrnn:n=400,d=4,init=uniform,seed=1")
@@ -104,5 +104,5 @@ def test_uniform_init_is_a_masked_dense_draw():
 
 
 def test_init_names_the_model():
-    assert models.build_model("dense:n=16,init=uniform", INPUTS).name == "dense_n16_init_uniform"
-    assert models.build_model("dense:n=16", INPUTS).name == "dense_n16"
+    assert models.build_model("dense:n=16,init=uniform", INPUTS, protocol=None).name == "dense_n16_init_uniform"
+    assert models.build_model("dense:n=16", INPUTS, protocol=None).name == "dense_n16"

@@ -26,7 +26,7 @@ def recurrent(model):
 
 @pytest.mark.parametrize("spec", ["lmrnn:n=36,d=2", "dense:n=36", "random:n=36,d=1", "autapse:n=36"])
 def test_identity_init_is_exactly_gain_times_identity_inside_the_mask(spec):
-    model = models.build_model(spec + ",init=identity", input_size=5)
+    model = models.build_model(spec + ",init=identity", input_size=5, protocol=None)
     kernel, mask = recurrent(model)
     np.testing.assert_array_equal(kernel, models.IDENTITY_GAIN * np.eye(36) * mask)
     if not spec.startswith("random"):  # the diagonal lies inside every locality mask
@@ -34,8 +34,8 @@ def test_identity_init_is_exactly_gain_times_identity_inside_the_mask(spec):
 
 
 def test_identity_init_changes_only_the_recurrent_kernel():
-    plain = models.build_model("lmrnn:n=36,d=2,seed=3", input_size=5)
-    identity = models.build_model("lmrnn:n=36,d=2,seed=3,init=identity", input_size=5)
+    plain = models.build_model("lmrnn:n=36,d=2,seed=3", input_size=5, protocol=None)
+    identity = models.build_model("lmrnn:n=36,d=2,seed=3,init=identity", input_size=5, protocol=None)
     for a, b in zip(plain.weights, identity.weights, strict=True):
         same = np.array_equal(keras.ops.convert_to_numpy(a), keras.ops.convert_to_numpy(b))
         assert same == ("recurrent_kernel" not in a.path), a.path
@@ -43,7 +43,7 @@ def test_identity_init_changes_only_the_recurrent_kernel():
 
 def test_torch_linear_init_draws_within_pytorchs_bounds():
     inputs, n = 53, 64
-    model = models.build_model(f"lmrnn:n={n},d=2,seed=0,linear_init=torch", input_size=inputs)
+    model = models.build_model(f"lmrnn:n={n},d=2,seed=0,linear_init=torch", input_size=inputs, protocol=None)
     cell = models.recurrent_layer(model).cell
     readout = model.get_layer("readout")
     values = {name: keras.ops.convert_to_numpy(w) for name, w in
@@ -58,22 +58,22 @@ def test_torch_linear_init_draws_within_pytorchs_bounds():
 
 
 def test_torch_linear_init_changes_only_the_linear_weights():
-    plain = models.build_model("lmrnn:n=36,d=2,seed=3", input_size=5)
-    torch_like = models.build_model("lmrnn:n=36,d=2,seed=3,linear_init=torch", input_size=5)
+    plain = models.build_model("lmrnn:n=36,d=2,seed=3", input_size=5, protocol=None)
+    torch_like = models.build_model("lmrnn:n=36,d=2,seed=3,linear_init=torch", input_size=5, protocol=None)
     for a, b in zip(plain.weights, torch_like.weights, strict=True):
         same = np.array_equal(keras.ops.convert_to_numpy(a), keras.ops.convert_to_numpy(b))
         assert same == ("recurrent_kernel" in a.path), a.path
 
 
 def test_default_linear_init_is_the_keras_one():
-    implicit = models.build_model("dense:n=16,seed=1", input_size=5)
-    explicit = models.build_model("dense:n=16,seed=1,linear_init=keras,init=indegree", input_size=5)
+    implicit = models.build_model("dense:n=16,seed=1", input_size=5, protocol=None)
+    explicit = models.build_model("dense:n=16,seed=1,linear_init=keras,init=indegree", input_size=5, protocol=None)
     for a, b in zip(implicit.get_weights(), explicit.get_weights(), strict=True):
         np.testing.assert_array_equal(a, b)
 
 
 def test_torch_init_model_saves_and_loads(tmp_path):
-    model = models.build_model("lmrnn:n=16,d=1,seed=0,linear_init=torch,init=identity", input_size=5)
+    model = models.build_model("lmrnn:n=16,d=1,seed=0,linear_init=torch,init=identity", input_size=5, protocol=None)
     model.save(tmp_path / "m.keras")
     loaded = keras.models.load_model(tmp_path / "m.keras")
     for a, b in zip(model.get_weights(), loaded.get_weights(), strict=True):
@@ -93,7 +93,7 @@ def test_uniform_weighting_equals_plain_cross_entropy():
     data = TaskDataset(["go", "dlygo"], batch_size=4, seq_len=40, num_batches=1, loss_weighting="uniform")
     x, y, w = data[0]
     assert (w == 1).all()
-    model = models.build_model("lmrnn:n=16,d=1,seed=0", data.input_size)
+    model = models.build_model("lmrnn:n=16,d=1,seed=0", data.input_size, protocol=None)
     logits = model(x)
     plain = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
     weighted = float(keras.ops.convert_to_numpy(plain(y, logits, sample_weight=w)))
@@ -106,7 +106,7 @@ def test_uniform_weighting_equals_plain_cross_entropy():
 
 def _update_norm(clipnorm, optimizer="sgd"):
     data = TaskDataset("yang20", batch_size=4, seq_len=30, num_batches=1, seed=0)
-    model = models.build_model("dense:n=16,seed=0", data.input_size)
+    model = models.build_model("dense:n=16,seed=0", data.input_size, protocol=None)
     training.compile_for_tasks(model, learning_rate=1.0, clipnorm=clipnorm, optimizer=optimizer)
     x, y, w = data[0]
     before = model.get_weights()
@@ -179,7 +179,7 @@ def test_evaluation_reports_the_last_step_accuracy():
     from keras_lmrnn.evaluation import EvaluationData
 
     data = EvaluationData(["go", "dms"], trials_per_task=3)
-    model = models.build_model("lmrnn:n=16,d=1,seed=0", data.x.shape[-1])
+    model = models.build_model("lmrnn:n=16,d=1,seed=0", data.x.shape[-1], protocol=None)
     table = data.evaluate(model)
     assert all(0 <= row["last_step_accuracy"] <= 1 for row in table)
     scores = data.scores(model)
