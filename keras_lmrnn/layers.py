@@ -405,22 +405,21 @@ class LMRNN(layers.RNN):
 
     recurrence: how the time loop runs (default "auto"):
         "step": Keras' RNN loop over `LMRNNCell`, differentiated step by
-            step (every feature: timestep masks, `go_backwards`, `unroll`,
-            any activation).
+            step (every feature: timestep masks, `unroll`, any activation).
         "fused": the whole sequence as one op (`keras_lmrnn.recurrence`):
             the input projection for all steps before the loop, a backward
             that carries only state deltas through time and computes the
             weight gradients as whole-sequence products after it. Needs an
             activation among relu, tanh, sigmoid, linear, and no timestep
-            mask, `go_backwards` or `unroll`.
+            mask or `unroll`.
         "sparse": "fused" with a recurrent product over the mask's entries
             only: square tiles of the sheet reading their halos for a local
             mask, a diagonal for autapses (random masks have no such form).
         "auto": the path `keras_lmrnn.recurrence.auto_path` measured
             fastest for the backend, N and batch size (see there and
             `benchmarks/recurrence_speed.py`), or "step" where the fused
-            loop cannot run (a timestep mask, `go_backwards`, `unroll`,
-            another activation).
+            loop cannot run (a timestep mask, `unroll`, another
+            activation).
         Every path computes the same outputs and gradients to float32
         rounding (the gradient of a masked weight is zero on every path)
         and stores the same N x N weights, so a model saved under one path
@@ -486,7 +485,9 @@ class LMRNN(layers.RNN):
                     f"recurrence={recurrence!r} cannot run this layer: "
                     f"{problem}. Use recurrence='step' or 'auto'."
                 )
-            if recurrence == "sparse" and self._product("sparse") is None:
+            # (a stored mask is known only once its weights load: checked then)
+            stored = self.cell.mask == STORED_MASK
+            if recurrence == "sparse" and not stored and self._product("sparse") is None:
                 raise ValueError(
                     "Invalid value for argument `recurrence`: "
                     "recurrence='sparse' needs a local mask on a sheet that "
@@ -506,8 +507,6 @@ class LMRNN(layers.RNN):
                 "its activation has no fused backward (relu, tanh, sigmoid, "
                 "linear have)"
             )
-        if self.go_backwards:
-            return "go_backwards=True"
         if self.unroll:
             return "unroll=True"
         if timestep_mask is not None:
@@ -545,8 +544,10 @@ class LMRNN(layers.RNN):
             return "step"
         if self.recurrence != "auto":
             return self.recurrence
+        mask = self.cell._mask_array
+        diagonal = bool((mask == np.eye(self.cell.n, dtype=bool)).all())
         return recurrence_lib.auto_path(
-            self.cell.n, batch_size, self._product("sparse")
+            self.cell.n, batch_size, diagonal, lambda: self._product("sparse")
         )
 
     def inner_loop(self, sequences, initial_state, mask, training=False):
@@ -564,6 +565,12 @@ class LMRNN(layers.RNN):
             finally:
                 cell._masked_kernel = None
         product = self._product(path)
+        if product is None:  # "sparse" asked of a stored mask tiles cannot fit
+            raise ValueError(
+                "recurrence='sparse' needs a local mask on a sheet that square "
+                "tiles of 3 to 10 units divide, or an autapse mask; this layer's "
+                "stored mask is neither. Use recurrence='fused' or 'auto'."
+            )
         noise = None
         if cell._noise_in_inputs:
             sequences, noise = sequences[..., : -cell.n], sequences[..., -cell.n :]
@@ -573,7 +580,11 @@ class LMRNN(layers.RNN):
         if noise is not None:
             drive = ops.add(drive, noise)
         drive = ops.transpose(drive, (1, 0, 2))  # (time, batch, n)
-        h0 = initial_state[0]
+        if self.go_backwards:  # as Keras' loop: outputs in processing order
+            drive = ops.flip(drive, axis=0)
+        # A copy: a stateful layer overwrites its state in place after the
+        # call, before the backward pass reads h0 (PyTorch).
+        h0 = ops.copy(initial_state[0])
         if product.layout is not None:
             drive = ops.take(drive, product.layout, axis=-1)
             h0 = ops.take(h0, product.layout, axis=-1)

@@ -30,7 +30,6 @@ import keras
 import numpy as np
 from keras import ops
 
-from keras_lmrnn import devices
 from keras_lmrnn._onednn import one_dnn_product, packs as _packs
 
 # f'(pre) written with f = f(pre), so the backward keeps only f's sequence.
@@ -75,7 +74,8 @@ class DenseProduct:
 
     def transposed_weights(self, w):
         if isinstance(w, tuple):
-            return one_dnn_product(w[1])  # g @ W.T: W is (out, in) here
+            # g @ W.T is one_dnn_product(W)(g): W (pre, post) read as (out, in)
+            return one_dnn_product(w[1])
         return ops.transpose(w)
 
     def backward(self, w_t, g):
@@ -274,31 +274,35 @@ def tile_product(kernel_mask, sheet_shape, periodic, tile=None):
     return product
 
 
-def auto_path(n, batch_size, sparse):
+def auto_path(n, batch_size, diagonal, tiles):
     """The recurrence `LMRNN(recurrence="auto")` runs: "step", "fused" or "sparse".
 
     Args:
         n: number of units.
         batch_size: the call's static batch size (None if unknown).
-        sparse: the layer's sparse product, or None if it has none.
+        diagonal: whether the mask is the identity (autapses).
+        tiles: a callable giving the layer's `TileProduct` or None, called
+            only where tiles may pay (it builds N**2-sized tables).
     """
     backend = keras.backend.backend()
     small = isinstance(batch_size, int) and batch_size <= SMALL_BATCH
-    if isinstance(sparse, DiagonalProduct):
+    if diagonal:
         return "sparse"
-    if (
-        sparse is not None
-        and small
-        and backend in SPARSE_BACKENDS
-        and devices.describe().startswith("cpu")
-        and sparse.fraction <= SPARSE_MAX_FRACTION
-    ):
-        return "sparse"
+    if small and backend in SPARSE_BACKENDS and _on_cpu():
+        product = tiles()
+        if product is not None and product.fraction <= SPARSE_MAX_FRACTION:
+            return "sparse"
     if small or backend == "torch":
         return "fused"
     if backend == "tensorflow" and n >= TENSORFLOW_FUSED_MIN_UNITS:
         return "fused"
     return "step"
+
+
+def _on_cpu():
+    """Whether Keras computes on a CPU (asked without making a tensor, so
+    that it works inside a traced function)."""
+    return keras.distribution.list_devices()[0].lower().startswith("cpu")
 
 
 def fused_sequence(inputs, h0, kernel, product, alpha, activation):

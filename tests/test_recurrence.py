@@ -123,7 +123,7 @@ def test_gradient_with_respect_to_the_initial_state():
         assert relative_error(grads[path], grads["step"]) < 1e-5
 
 
-@pytest.mark.parametrize("path", ["fused", "sparse"])
+@pytest.mark.parametrize("path", ["fused", "sparse", "auto"])
 def test_training_keeps_masked_weights_zero_and_follows_the_step_curve(path):
     """A short training run: the same losses as the step loop, step by step."""
     x, y_float = data(batch=4, steps=20)
@@ -197,7 +197,6 @@ def test_auto_runs_a_timestep_mask_through_the_step_loop():
         (dict(recurrence="fast", d=1.5), "argument `recurrence`.*'fast'"),
         (dict(recurrence="sparse", mask="random", d=1.5), "recurrence='sparse' needs a local mask.*'random'"),
         (dict(recurrence="sparse", mask="dense"), "recurrence='sparse' needs"),
-        (dict(recurrence="fused", d=1.5, go_backwards=True), "go_backwards"),
         (dict(recurrence="fused", d=1.5, unroll=True), "unroll"),
         (dict(recurrence="fused", d=1.5, activation="elu"), "activation"),
     ],
@@ -216,3 +215,41 @@ def test_tile_product_covers_exactly_the_mask():
         assert product is not None
         assert product.block_mask.sum() == kernel_mask.sum()
         assert sorted(product.layout) == list(range(400))
+
+
+@pytest.mark.parametrize("path", ["fused", "sparse"])
+def test_go_backwards_and_bidirectional_equal_the_step_loop(path):
+    x, _ = data()
+    a = layer(path, d=1.5, go_backwards=True)(x)
+    b = layer("step", d=1.5, go_backwards=True)(x)
+    np.testing.assert_allclose(ops.convert_to_numpy(a), ops.convert_to_numpy(b), atol=1e-5)
+    both = keras.layers.Bidirectional(layer(path, d=1.5))
+    assert tuple(both(x).shape) == (3, 11, 2 * N)
+
+
+@pytest.mark.parametrize("path", ["fused", "sparse"])
+def test_a_stateful_layer_trains_on_the_fast_paths(path):
+    x, y_float = data(batch=3, steps=11)
+    losses = {}
+    for p in ("step", path):
+        net = keras.Sequential([keras.Input((11, 5), batch_size=3), layer(p, d=1.5, stateful=True),
+                                keras.layers.Dense(2, kernel_initializer=keras.initializers.GlorotUniform(0))])
+        net.compile(keras.optimizers.Adam(1e-2), "mse")
+        losses[p] = [float(net.train_on_batch(x, y_float[..., :2])) for _ in range(3)]
+    np.testing.assert_allclose(losses[path], losses["step"], rtol=1e-4)
+
+
+def test_a_stored_mask_runs_sparse_after_loading(tmp_path):
+    from keras_lmrnn import masks
+
+    mask = masks.locality_mask((20, 20), 1.5)
+    x, _ = data()
+    model = keras.Sequential([keras.Input((11, 5)), LMRNN(n=N, mask=mask, seed=3, return_sequences=True,
+                                                          recurrence="sparse")])
+    expected = ops.convert_to_numpy(model(x))
+    np.testing.assert_allclose(
+        expected, ops.convert_to_numpy(layer("step", d=1.5)(x)), atol=1e-5)  # the same mask and weights
+    model.save(tmp_path / "m.keras")
+    loaded = keras.saving.load_model(tmp_path / "m.keras")
+    assert loaded.layers[0].path(3, 11) == "sparse"
+    np.testing.assert_allclose(ops.convert_to_numpy(loaded(x)), expected, atol=1e-6)
