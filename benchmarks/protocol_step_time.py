@@ -24,12 +24,15 @@ def main():
     parser.add_argument("--sizes", type=int, nargs="+", default=[400, 1225, 2500])
     parser.add_argument("--protocols", nargs="+", default=protocols.names())
     parser.add_argument("--steps", type=int, default=8, help="timed steps per model (after 2 warm-up steps)")
+    parser.add_argument("--ds", type=float, nargs="+", default=[6], help="the LM-RNNs' radii (default 6)")
     args = parser.parse_args()
     import keras
 
     print(f"backend {keras.backend.backend()} on {devices.describe()}; median seconds per training step (data generation apart)")
-    print("| protocol | batch x seq | N | lmrnn d=6 s | dense s | dense / lmrnn | data s |")
-    print("|---|---|---|---|---|---|---|")
+    names = [f"lmrnn d={d:g}" for d in args.ds]
+    print("| protocol | batch x seq | N | " + " | ".join(f"{k} s" for k in names) + " | dense s | "
+          + " | ".join(f"dense / {k}" for k in names) + " | data s |")
+    print("|---" * (5 + 2 * len(names)) + "|")
     for name in args.protocols:
         options = runner.RunOptions(protocol=name, steps=args.steps + 2)
         data = tasks.TaskDataset("modcog84", batch_size=options.batch_size, seq_len=options.seq_len,
@@ -40,7 +43,7 @@ def main():
         data_s = (time.perf_counter() - started) / len(batches)
         for n in args.sizes:
             side = int(n ** 0.5)
-            specs = {"lmrnn": f"lmrnn:n={n},d=6", "dense": f"dense:n={n}"}
+            specs = {**{k: f"lmrnn:n={n},d={d:g}" for k, d in zip(names, args.ds)}, "dense": f"dense:n={n}"}
             models = {}
             for key, spec in specs.items():
                 model = runner.build(spec, options, data.input_size)
@@ -53,9 +56,10 @@ def main():
                     model.train_on_batch(x, y, sample_weight=w)
                     if i >= 2:
                         times[key].append(time.perf_counter() - started)
-            lm, dense = (statistics.median(times[k]) for k in ("lmrnn", "dense"))
-            print(f"| {name} | {options.batch_size} x {options.seq_len} | {n} ({side}x{side}) | {lm:.3f} | "
-                  f"{dense:.3f} | {dense / lm:.2f} | {data_s:.3f} |", flush=True)
+            med = {k: statistics.median(v) for k, v in times.items()}
+            print(f"| {name} | {options.batch_size} x {options.seq_len} | {n} ({side}x{side}) | "
+                  + " | ".join(f"{med[k]:.3f}" for k in names) + f" | {med['dense']:.3f} | "
+                  + " | ".join(f"{med['dense'] / med[k]:.2f}" for k in names) + f" | {data_s:.3f} |", flush=True)
 
 
 if __name__ == "__main__":

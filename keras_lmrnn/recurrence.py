@@ -225,12 +225,17 @@ class TileProduct:
 # never does (0.95-1.01x), so JAX keeps the step loop there. The tiled
 # product beats the dense fused one under JAX at small batches where its
 # blocks hold at most a fifth of the N x N kernel's entries (d = 6 on a
-# 50 x 50 sheet: 2.6x); under TensorFlow it never did, under PyTorch not
-# against the oneDNN-packed dense product. Tiles were measured on a CPU
-# only, so on another device the rule keeps the dense fused product.
+# 50 x 50 sheet: 2.6x), and at N = 2500 also where they hold a quarter
+# (d = 10: 1.08-1.92x in four runs), but not at N = 1225, where blocks of
+# 24% (d = 6) lost to the dense product, whose 6 MB kernel stays in cache
+# (0.70x); under TensorFlow tiles never won, under PyTorch not against the
+# oneDNN-packed dense product. Tiles were measured on a CPU only, so on
+# another device the rule keeps the dense fused product.
 SMALL_BATCH = 16
 TENSORFLOW_FUSED_MIN_UNITS = 1000  # at large batches
 SPARSE_MAX_FRACTION = 0.2
+LARGE_SHEET_UNITS = 2500  # from this N ...
+LARGE_SHEET_MAX_FRACTION = 0.3  # ... tiles holding up to this fraction pay
 SPARSE_BACKENDS = ("jax",)
 
 
@@ -274,6 +279,13 @@ def tile_product(kernel_mask, sheet_shape, periodic, tile=None):
     return product
 
 
+def tiles_pay(n, fraction):
+    """Whether tiles holding `fraction` of N**2 numbers beat the dense fused
+    product at small batches (JAX, CPU; measured, see the rule above)."""
+    limit = LARGE_SHEET_MAX_FRACTION if n >= LARGE_SHEET_UNITS else SPARSE_MAX_FRACTION
+    return fraction <= limit
+
+
 def auto_path(n, batch_size, diagonal, tiles):
     """The recurrence `LMRNN(recurrence="auto")` runs: "step", "fused" or "sparse".
 
@@ -290,7 +302,7 @@ def auto_path(n, batch_size, diagonal, tiles):
         return "sparse"
     if small and backend in SPARSE_BACKENDS and _on_cpu():
         product = tiles()
-        if product is not None and product.fraction <= SPARSE_MAX_FRACTION:
+        if product is not None and tiles_pay(n, product.fraction):
             return "sparse"
     if small or backend == "torch":
         return "fused"

@@ -177,8 +177,18 @@ def _step(folder, name):
         return 0
 
 
+def worker_threads(jobs):
+    """The cores each of `jobs` local workers gets (at least one)."""
+    return max(1, (os.cpu_count() or 1) // jobs)
+
+
 def worker_env(backend, threads):
-    """Environment of a worker process: the backend and its share of the cores."""
+    """Environment of a worker process: the backend and its share of the cores.
+
+    A worker with one core runs JAX's CPU matrix products single-threaded
+    (`XLA_FLAGS`, recorded in the run's config.json as `numerics_env`); the
+    same run started with that environment gives the same bits.
+    """
     env = dict(os.environ, KERAS_BACKEND=backend, TF_CPP_MIN_LOG_LEVEL=os.environ.get("TF_CPP_MIN_LOG_LEVEL", "3"))
     threads = str(threads)
     env.update(
@@ -393,8 +403,7 @@ def _sigterm_as_interrupt():
 
 
 def _local_engine(folder, todo, backend, jobs, retries, progress, ray_address=None):
-    threads = max(1, (os.cpu_count() or 1) // jobs)
-    env = worker_env(backend, threads)
+    env = worker_env(backend, worker_threads(jobs))
     pending = collections.deque((name, spec, seed, 0) for name, spec, seed in todo)
     running = {}
     try:

@@ -32,6 +32,16 @@ def weights(run):
     return keras.models.load_model(pathlib.Path(run) / "checkpoint.keras").get_weights()
 
 
+def train_as_a_worker(args, threads):
+    """`keras-lmrnn train ARGS` in the environment a sweep gives a worker with
+    `threads` cores (JAX's CPU products single-threaded when it is one: they
+    can sum in another order than the multi-threaded ones)."""
+    env = sweeps.worker_env(keras.backend.backend(), threads)
+    done = subprocess.run([sys.executable, "-m", "keras_lmrnn.cli", "train", *map(str, args)], env=env,
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+
+
 def assert_same_weights(a, b):
     for x, y in zip(weights(a), weights(b), strict=True):
         np.testing.assert_array_equal(x, y)
@@ -86,7 +96,7 @@ def test_a_tiny_sweep_makes_every_run_and_a_report(tiny_sweep):
 def test_a_sweep_run_equals_the_same_train_run(tiny_sweep, tmp_path):
     spec = SPECS[0]
     alone = tmp_path / "alone"
-    assert cli.main(["train", "--model", spec, *TINY, "--seed", "1", "--out", str(alone)]) == 0
+    train_as_a_worker(["--model", spec, *TINY, "--seed", "1", "--out", alone], sweeps.worker_threads(2))
     assert_same_weights(tiny_sweep / sweeps.run_name(spec, 1), alone)
 
 
@@ -289,9 +299,9 @@ def test_a_killed_worker_is_retried_and_ends_as_an_uninterrupted_run(tmp_path, b
     if engine == "local":
         assert "died" in out_text and "resuming it" in out_text
     alone = tmp_path / "alone"
-    train = ["train", "--model", SPECS[0], "--battery", "yang20", "--steps", "40", "--batch-size", "4", "--seq-len", "30",
-             "--eval-every", "4", "--trials-per-task", "1", "--quiet", "--seed", "0", "--out", str(alone)]
-    assert cli.main(train) == 0
+    train = ["--model", SPECS[0], "--battery", "yang20", "--steps", "40", "--batch-size", "4", "--seq-len", "30",
+             "--eval-every", "4", "--trials-per-task", "1", "--quiet", "--seed", "0", "--out", alone]
+    train_as_a_worker(train, 1 if engine == "ray" else sweeps.worker_threads(1))
     assert_same_weights(run, alone)
     assert (run / "curve.csv").read_text() == (alone / "curve.csv").read_text()
 
