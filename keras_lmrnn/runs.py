@@ -9,8 +9,9 @@ lock on `.keras-lmrnn.lock`. The rules that keep a user's files safe:
   keras-lmrnn writes (a user's own file inside refuses the overwrite), and
   only under the folder's lock; the old contents are moved aside (into a
   hidden folder beside it, `.NAME.keras-lmrnn-replaced-*`) and deleted only
-  once the new run has its first checkpoint or finishes: a replacement that
-  fails before that gets the old contents back;
+  once the new run has its first checkpoint (or a diverged run's record): a
+  replacement that ends before that, failed or not, gets the old contents
+  back;
 - a second process that wants to write a locked folder is refused;
 - every file is written to a temporary file and renamed into place
   (`atomic_write`), with the user's normal permissions; temporary files
@@ -63,8 +64,12 @@ FILES = {
     },
 }
 SUBFOLDERS = {"run": False, "comparison": True, "sweep": True, "analysis": False}
-# Files named by pattern: a sweep's worker logs, one per run.
-PATTERNS = {"run": (), "comparison": (), "sweep": ("*.log",), "analysis": ()}
+# Files named after a run folder of this kind beside them: a sweep's worker
+# logs, `<run>.log` (listed in the marker too when the sweep starts a worker).
+RUN_SUFFIXES = {"run": (), "comparison": (), "sweep": (".log",), "analysis": ()}
+# Kinds whose contents are results only once a run has a checkpoint or a
+# diverged run's record: an overwrite that ends without one puts the old back.
+RUN_KINDS = ("run", "comparison", "sweep")
 # Plain subfolders and the file patterns they may hold: weights kept over training.
 PLAIN_FOLDERS = {"run": {"checkpoints": "step_*.weights.h5"}, "comparison": {}, "sweep": {}, "analysis": {}}
 # A run folder written before markers existed: resumable, never deleted.
@@ -256,14 +261,47 @@ def record_file(path):
     replace them with the run. Does nothing outside a marked folder.
     """
     path = pathlib.Path(path)
-    folder = path.parent
+    record_files(path.parent, [path.name])
+
+
+def record_files(folder, names):
+    """Records in `folder`'s marker that keras-lmrnn writes the files `names`
+    (see `record_file`); one rewrite of the marker for all of them."""
+    folder = pathlib.Path(folder)
     if kind_of(folder) is None:
         return
     with lock(folder):
         marker = json.loads((folder / MARKER).read_text())
-        names = set(marker.get("also_written", [])) | {path.name}
-        marker["also_written"] = sorted(names)
+        known = set(marker.get("also_written", []))
+        if known.issuperset(names):
+            return
+        marker["also_written"] = sorted(known | set(names))
         atomic_write_text(folder / MARKER, json.dumps(marker, indent=2) + "\n")
+
+
+def _is_run_file(folder, name, kind):
+    """Whether `name` is a file named after a run folder of this kind in `folder` (a worker's log)."""
+    for suffix in RUN_SUFFIXES[kind]:
+        run = folder / name[: -len(suffix)] if name.endswith(suffix) else None
+        if run is not None and run.is_dir() and not run.is_symlink() and part_of(run) == kind:
+            return True
+    return False
+
+
+def has_result(folder):
+    """Whether `folder`, or a run folder inside it, holds a checkpoint or a
+    diverged run's record (a result an overwrite may replace the old with)."""
+    folder = pathlib.Path(folder)
+    subfolders = [sub for sub in folder.iterdir() if sub.is_dir() and not sub.is_symlink()]
+    for run in [folder, *subfolders]:
+        if (run / "checkpoint.keras").exists():
+            return True
+        try:
+            if "diverged_at_step" in json.loads((run / "state.json").read_text()):
+                return True
+        except (OSError, ValueError, TypeError):
+            continue
+    return False
 
 
 def check_free(folder):
@@ -286,8 +324,7 @@ def foreign_entries(folder):
         plain_file = entry.is_file() and not entry.is_symlink()
         if plain_file and (name in (MARKER, LOCK) or name.startswith(TEMP_PREFIX)):
             continue
-        ours_by_pattern = any(fnmatch.fnmatch(name, pattern) for pattern in PATTERNS[kind])
-        if plain_file and (name in ours or ours_by_pattern):
+        if plain_file and (name in ours or _is_run_file(folder, name, kind)):
             continue
         pattern = PLAIN_FOLDERS[kind].get(name)
         if pattern and entry.is_dir() and not entry.is_symlink():
@@ -503,6 +540,11 @@ def open_folder(folder, kind="run", overwrite=False, resume=False, part=None):
                 if kind_of(folder) is None:
                     _write_marker(folder, kind, part)
                 yield folder
+                if aside and kind in RUN_KINDS and not has_result(folder):
+                    # the replacement ended without a first checkpoint: the old contents come back
+                    _remove_ours(folder)
+                    _restore(folder, aside)
+                    aside = None
             except BaseException as error:
                 checkpointed = (folder / "checkpoint.keras").exists() or any(
                     (sub / "checkpoint.keras").exists() for sub in folder.iterdir() if sub.is_dir()

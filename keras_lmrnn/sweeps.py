@@ -344,6 +344,8 @@ def run_sweep(folder, models, seeds, options, jobs=None, use_ray=False, ray_addr
         # Training is deterministic: a diverged run would diverge again, so it is final too.
         before = {name: status(out, name) for name, _, _ in sweep.runs()}
         todo = [(name, spec, seed) for name, spec, seed in sweep.runs() if before[name] not in FINAL]
+        # The workers' logs are ours: an --overwrite may replace them, never a user's *.log.
+        runs.record_files(out, [f"{name}.log" for name, _, _ in todo])
         # Only when something is left to train: reading every run's config.json is not free.
         recorded = trained_under(out, [name for name, _, _ in sweep.runs()]) if todo else {}
         other = {b: n for b, n in recorded.items() if b != backend}
@@ -366,6 +368,12 @@ def run_sweep(folder, models, seeds, options, jobs=None, use_ray=False, ray_addr
         states = {name: status(out, name) for name, _, _ in sweep.runs()}
         unfinished = [name for name, state in states.items() if state not in FINAL]
         diverged = [name for name, state in states.items() if state == "diverged"]
+        if overwrite and not results.get("interrupted") and not runs.has_result(out):
+            # open_folder puts the old contents back when this raises
+            raise SweepError(
+                f"--overwrite: none of the {len(todo)} new runs reached a first checkpoint, so {out} keeps "
+                "what it held before (put back); check that one run trains with `keras-lmrnn train` first"
+            )
         if not results.get("interrupted"):
             from keras_lmrnn import sweep_report
 

@@ -307,11 +307,17 @@ def test_an_overwrite_that_fails_before_its_first_checkpoint_puts_the_old_run_ba
     assert leftovers(tmp_path) == []
 
 
-def test_an_overwrite_that_finishes_or_checkpoints_deletes_the_old_run(tmp_path):
+def test_an_overwrite_that_checkpoints_deletes_the_old_run(tmp_path):
     folder = make_run(tmp_path / "run", files=("config.json", "checkpoint.keras", "curve.csv"))
+    before = contents(folder)
+    with runs.open_folder(folder, "run", overwrite=True) as out:  # ends without a checkpoint: the old is back
+        runs.atomic_write_text(out / "config.json", "new")
+    assert contents(folder) == before and leftovers(tmp_path) == []
     with runs.open_folder(folder, "run", overwrite=True) as out:
         runs.atomic_write_text(out / "config.json", "new")
-    assert contents(folder) == {runs.MARKER: (folder / runs.MARKER).read_text(), "config.json": "new"}
+        runs.atomic_write_text(out / "checkpoint.keras", "new")
+    assert contents(folder) == {runs.MARKER: (folder / runs.MARKER).read_text(), "config.json": "new",
+                                "checkpoint.keras": "new"}
     with pytest.raises(RuntimeError):  # failing after its first checkpoint: the new run stands
         with runs.open_folder(folder, "run", overwrite=True) as out:
             runs.atomic_write_text(out / "checkpoint.keras", "new")

@@ -503,3 +503,36 @@ def test_workers_of_a_sweep_killed_outright_stop_too(tmp_path, backend, when):
     finally:  # never leave a worker behind, whatever failed
         with contextlib.suppress(ProcessLookupError):
             os.killpg(sweep.pid, signal.SIGKILL)
+
+
+def _contents(folder):
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*"))
+            if p.is_file() and p.name != runs.LOCK}
+
+
+def test_an_overwrite_keeps_a_users_log_file(capsys, tmp_path, tiny_sweep):
+    import shutil
+
+    out = tmp_path / "s"
+    shutil.copytree(tiny_sweep, out)
+    (out / "notes.log").write_text("my notes\n")  # not the log of any run of the sweep
+    before = _contents(out)
+    status, _, err = run_cli(capsys, "sweep", "--models", SPECS[0], "--seeds", "0", *TINY, "--out", out,
+                             "--overwrite")
+    assert status == 2 and "did not write" in err and "notes.log" in err, err
+    assert _contents(out) == before
+
+
+def test_an_overwrite_whose_runs_all_fail_puts_the_old_sweep_back(capsys, tmp_path, monkeypatch, tiny_sweep):
+    import shutil
+
+    out = tmp_path / "s"
+    shutil.copytree(tiny_sweep, out)
+    before = _contents(out)
+    # every worker dies before its first checkpoint, as under an out-of-memory kill
+    monkeypatch.setattr(sweeps, "worker_command", lambda folder, name: [sys.executable, "-c", "raise SystemExit(9)"])
+    status, _, err = run_cli(capsys, "sweep", "--models", SPECS[0], "--seeds", "0", *TINY, "--out", out,
+                             "--overwrite", "--retries", "0")
+    assert status == 2 and "none of the 1 new runs reached a first checkpoint" in err, err
+    assert _contents(out) == before
+    assert [p.name for p in tmp_path.iterdir()] == ["s"]  # no hidden copy left beside it
