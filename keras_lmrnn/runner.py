@@ -214,9 +214,17 @@ def load_model(source):
 
 
 def check_width(model, battery, what):
-    """Refuses a model whose input width is not the battery's."""
+    """Refuses a model whose input width is not the battery's, or whose
+    output is not one score per class at every time step."""
+    from keras_lmrnn.models import NUM_CLASSES
     from keras_lmrnn.tasks.catalogue import BATTERIES
 
+    output = model.output_shape
+    if not isinstance(output, tuple) or len(output) != 3 or output[-1] != NUM_CLASSES:
+        raise RunConfigError(
+            f"{what} gives outputs of shape {output}; the tasks need (batch, time, {NUM_CLASSES}): "
+            f"a recurrent layer with return_sequences=True and a readout of {NUM_CLASSES} units"
+        )
     width, expected = model.input_shape[-1], input_size(battery)
     if width != expected:
         fits = [b for b in BATTERIES if input_size(b) == width]

@@ -336,6 +336,39 @@ def test_a_battery_of_another_width_is_one_line(capsys, finished_run):
     assert_one_line_error(status, err, "fits --battery yang20")
 
 
+def _model_with_outputs(width, return_sequences=True):
+    import keras_lmrnn
+
+    inputs = keras.Input((None, runner.input_size("yang20")))
+    hidden = keras_lmrnn.LMRNN(n=16, d=1, return_sequences=return_sequences)(inputs)
+    return keras.Model(inputs, keras.layers.Dense(width)(hidden))
+
+
+@pytest.mark.parametrize("width, sequences, shape", [(5, True, "(None, None, 5)"), (17, False, "(None, 17)")])
+@pytest.mark.parametrize("command", ["evaluate", "analyze"])
+def test_a_model_of_another_output_is_one_line(capsys, tmp_path, command, width, sequences, shape):
+    path = tmp_path / "m.keras"
+    _model_with_outputs(width, sequences).save(path)
+    args = ["--trials-per-task", "1"] + (["--out", tmp_path / "a"] if command == "analyze" else [])
+    status, _, err = run_cli(capsys, command, path, "--battery", "yang20", *args)
+    assert_one_line_error(status, err, f"gives outputs of shape {shape}")
+    assert not (tmp_path / "a").exists()
+
+
+def test_resume_refuses_a_checkpoint_of_another_output(capsys, run_copy):
+    from keras_lmrnn import training
+
+    model = _model_with_outputs(5)
+    training.compile_for_tasks(model)
+    model.optimizer.build(model.trainable_variables)
+    model.optimizer.iterations.assign(4)  # the step the run's state.json records
+    model.save(run_copy / "checkpoint.keras")
+    before = digest(run_copy)
+    status, _, err = run_cli(capsys, "train", "--resume", "--out", run_copy, "--steps", "6")
+    assert_one_line_error(status, err, "gives outputs of shape (None, None, 5)")
+    assert digest(run_copy) == before
+
+
 def test_evaluate_defaults_to_the_recorded_battery(capsys, finished_run):
     status, out, err = run_cli(capsys, "evaluate", finished_run, "--trials-per-task", "1")
     assert status == 0, err
