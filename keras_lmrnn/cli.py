@@ -163,6 +163,8 @@ def make_parser():
         "--ray", nargs="?", const="", default=None, metavar="ADDRESS",
         help="run as Ray tasks: auto, host:port, or nothing (RAY_ADDRESS, else a local Ray)",
     )
+    sweep.add_argument("--max-runs", type=_positive_int, default=None,
+                       help="the most runs (models x seeds) the sweep may hold (default 1000)")
     sweep.add_argument("--retries", type=_nonnegative_int, default=2, help="restarts of a run whose worker died (default 2)")
     sweep.add_argument("--at", type=_steps_list, default=None, help="steps of the report table, e.g. 1000,2000")
     _add_training_arguments(sweep)
@@ -417,7 +419,9 @@ def cmd_sweep(args):
     if args.at:
         _check_at(args.at, args.steps, args.eval_every)
     try:
-        seeds = sweeps.parse_seeds(args.seeds)
+        max_runs = args.max_runs or sweeps.MAX_RUNS
+        seeds = sweeps.parse_seeds(args.seeds, max_runs)
+        sweeps.check_size(args.models, seeds, max_runs)
         sweeps.Sweep(tuple(args.models), tuple(seeds), _options(args))
     except sweeps.SweepError as error:
         raise UsageError(str(error)) from None

@@ -26,7 +26,7 @@ import pathlib
 import numpy as np
 
 from keras_lmrnn import runs, training
-from keras_lmrnn.sweeps import read_sweep, run_name, status
+from keras_lmrnn.sweeps import brief, read_sweep, run_name, status
 
 METRICS = training.CURVE_FIELDS[2:]  # response, trial and last-step accuracy
 
@@ -295,6 +295,13 @@ def read_curves_csv(path):
     return curves
 
 
+def _settings(options):
+    """The sweep's common options as `key=value` pairs, in `RunOptions` order."""
+    common = options.as_dict()
+    del common["seed"]
+    return ", ".join(f"{key}={value}" for key, value in common.items())
+
+
 def write_report(folder, at=None, baseline=None):
     """Writes report.csv, curves.csv, report.md, curves.png and
     performance_vs_d.png (response accuracy; the same figures suffixed with
@@ -321,8 +328,9 @@ def _write_report(folder, at, baseline):
     runs.atomic_write_text(folder / "report.csv", buffer.getvalue())
     runs.atomic_write_text(folder / "curves.csv", curves_csv(folder))
     text = (
-        f"# Sweep report: {sweep.options.battery}, {sweep.options.steps} steps, seeds {list(sweep.seeds)}, "
+        f"# Sweep report: {sweep.options.battery}, {sweep.options.steps} steps, seeds {brief(sweep.seeds)}, "
         f"protocol {sweep.options.protocol}\n\n"
+        f"Settings of every run (sweep.json): {_settings(sweep.options)}.\n\n"
         f"Mean ± standard error over seeds of the mean response accuracy over tasks "
         f"({sweep.options.trials_per_task} evaluation trials per task).\n\n"
         + markdown_table(rows, at)

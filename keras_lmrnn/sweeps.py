@@ -44,12 +44,31 @@ FINAL = ("complete", "diverged")
 DONE, REFUSED, DIVERGED = 0, 2, 3
 
 
+# The most runs (models x seeds) a sweep takes unless told otherwise (`max_runs`,
+# `keras-lmrnn sweep --max-runs`): a typo such as 0-1000000 is refused at once.
+MAX_RUNS = 1000
+
+
 class SweepError(ValueError):
     """A sweep request cannot be run as asked; the message says why."""
 
 
-def parse_seeds(text):
-    """Seeds from "0-4", "0,2,7" or "0-2,10": a sorted list without repeats.
+def brief(values, keep=6):
+    """A list for a message: whole when short, else its ends and its length.
+
+    >>> brief(list(range(100)))
+    '[0, 1, 2, ..., 98, 99] (100 items)'
+    """
+    values = list(values)
+    if len(values) <= keep:
+        return repr(values)
+    head, tail = values[: keep // 2], values[-(keep // 2) + 1:]
+    return f"[{', '.join(map(repr, head))}, ..., {', '.join(map(repr, tail))}] ({len(values)} items)"
+
+
+def parse_seeds(text, max_runs=MAX_RUNS):
+    """Seeds from "0-4", "0,2,7" or "0-2,10": a sorted list without repeats,
+    at most `max_runs` of them (None: no bound).
 
     >>> parse_seeds("0-2,7")
     [0, 1, 2, 7]
@@ -63,6 +82,9 @@ def parse_seeds(text):
             raise SweepError(f"cannot read seeds {text!r}: expected e.g. 0-4 or 0,2,7") from None
         if first < 0 or last < first:
             raise SweepError(f"cannot read seeds {text!r}: a range runs from a seed >= 0 up to a larger one")
+        if max_runs is not None and len(seeds) + (last - first + 1) > max_runs:
+            raise SweepError(f"seeds {text!r} name more than {max_runs} seeds; a sweep takes at most "
+                             f"{max_runs} runs unless --max-runs allows more")
         seeds.update(range(first, last + 1))
     if not seeds:
         raise SweepError(f"cannot read seeds {text!r}: expected e.g. 0-4 or 0,2,7")
@@ -132,10 +154,53 @@ def read_sweep(folder):
         raise SweepError(f"{path} is unreadable; start the sweep again in another folder") from None
 
 
+def check_finished(folder, sweep, finished):
+    """Refuses (`SweepError`, naming the run and the setting) a finished run
+    of `finished` ((name, spec, seed) triples) whose config.json records
+    another model, seed or option than the sweep: it would be counted as
+    this sweep's result otherwise."""
+    for name, spec, seed in finished:
+        run = pathlib.Path(folder) / name
+        try:
+            recorded = json.loads((run / "config.json").read_text())
+            if not isinstance(recorded, dict):
+                raise ValueError
+        except (OSError, ValueError):
+            raise SweepError(f"finished run {run} has no readable config.json; move it out of {folder} "
+                             "so that it is trained again") from None
+        options = sweep.run_options(seed)
+        problem = None
+        if recorded.get("steps") != options.steps:
+            problem = f"steps={recorded.get('steps')} (sweep.json: {options.steps})"
+        else:
+            try:  # the backend aside: a finished run's numbers do not depend on resuming exactly
+                runner.check_record({k: v for k, v in recorded.items() if k != "backend"}, spec, options, run)
+            except runner.RunConfigError as error:
+                problem = str(error)
+        if problem:
+            raise SweepError(f"finished run {name} does not match {SWEEP_FILE}: {problem}; move it out of "
+                             f"{folder} (it is then trained again) or use another --out")
+
+
+def _names(names, keep=6):
+    """Run names for a message: all of a few, else the first ones and a count."""
+    if len(names) <= keep:
+        return ", ".join(names)
+    return f"{', '.join(names[:keep])} and {len(names) - keep} more"
+
+
+def check_size(models, seeds, max_runs=MAX_RUNS):
+    """Refuses a grid of more than `max_runs` runs (None: no bound)."""
+    count = len(models) * len(seeds)
+    if max_runs is not None and count > max_runs:
+        raise SweepError(f"{len(models)} models x {len(seeds)} seeds make {count} runs; a sweep takes at most "
+                         f"{max_runs} unless --max-runs allows more")
+
+
 def _difference(recorded, requested):
     for key in ("models", "seeds"):
         if recorded[key] != requested[key]:
-            return f"{key} {requested[key]} (recorded: {recorded[key]})"
+            return f"{key} {brief(requested[key])} (recorded: {brief(recorded[key])})"
     options = requested["options"]
     for key in sorted(options, key=lambda k: k != "protocol"):  # the protocol first: it sets other options
         value = options[key]
@@ -343,6 +408,7 @@ def run_sweep(folder, models, seeds, options, jobs=None, use_ray=False, ray_addr
         backend = keras.backend.backend()
         # Training is deterministic: a diverged run would diverge again, so it is final too.
         before = {name: status(out, name) for name, _, _ in sweep.runs()}
+        check_finished(out, sweep, [run for run in sweep.runs() if before[run[0]] in FINAL])
         todo = [(name, spec, seed) for name, spec, seed in sweep.runs() if before[name] not in FINAL]
         # The workers' logs are ours: an --overwrite may replace them, never a user's *.log.
         runs.record_files(out, [f"{name}.log" for name, _, _ in todo])
@@ -379,9 +445,15 @@ def run_sweep(folder, models, seeds, options, jobs=None, use_ray=False, ray_addr
 
             sweep_report.write_report(out)
         if diverged:
-            write(f"{len(diverged)} runs diverged (not scored): {', '.join(diverged)}")
-        if unfinished:
-            write(f"{len(unfinished)} runs unfinished: {', '.join(unfinished)}; run the same command again to continue them")
+            write(f"{len(diverged)} runs diverged (not scored): {_names(diverged)}")
+        refused = [name for name in results.get("refused", []) if name in unfinished]
+        if refused:
+            write(f"{len(refused)} runs refused: {_names(refused)}; the reason is the last line of each run's log "
+                  f"(e.g. {out / (refused[0] + '.log')}): the same command would be refused again, so change "
+                  "the request or move those run folders away first")
+        resumable = [name for name in unfinished if name not in refused]
+        if resumable:
+            write(f"{len(resumable)} runs unfinished: {_names(resumable)}; run the same command again to continue them")
         if results.get("interrupted"):
             raise KeyboardInterrupt
         return states
@@ -413,7 +485,7 @@ def _sigterm_as_interrupt():
 def _local_engine(folder, todo, backend, jobs, retries, progress, ray_address=None):
     env = worker_env(backend, worker_threads(jobs))
     pending = collections.deque((name, spec, seed, 0) for name, spec, seed in todo)
-    running = {}
+    running, refused = {}, []
     try:
         while pending or running:
             while pending and len(running) < jobs:
@@ -431,6 +503,8 @@ def _local_engine(folder, todo, backend, jobs, retries, progress, ray_address=No
                     progress.line(f"worker of {spec} seed {seed} died (exit status {code}): resuming it")
                     pending.appendleft((name, spec, seed, attempt + 1))
                     continue
+                if code == REFUSED:
+                    refused.append(name)
                 progress.line(_finished_line(folder, name, spec, seed, code, time.perf_counter() - began))
             progress.tick()
     except KeyboardInterrupt:
@@ -439,7 +513,7 @@ def _local_engine(folder, todo, backend, jobs, retries, progress, ray_address=No
         for process, *_ in running.values():
             process.wait()
         return {"interrupted": True}
-    return {}
+    return {"refused": refused}
 
 
 def _ray_engine(folder, todo, backend, jobs, retries, progress, ray_address=None):
@@ -477,7 +551,7 @@ def _ray_engine(folder, todo, backend, jobs, retries, progress, ray_address=None
 def _ray_loop(ray, WorkerDied, one_run, folder, todo, backend, retries, progress):
     task = ray.remote(num_cpus=1, max_retries=retries, retry_exceptions=[WorkerDied])(one_run)
     env = worker_env(backend, 1)
-    refs = {}
+    refs, refused = {}, []
     for name, spec, seed in todo:
         refs[task.remote(str(folder), name, env)] = (name, spec, seed, time.perf_counter())
         progress.line(f"queued   {spec} seed {seed}")
@@ -490,6 +564,8 @@ def _ray_loop(ray, WorkerDied, one_run, folder, todo, backend, retries, progress
                     code = ray.get(ref)
                 except Exception:  # retries exhausted
                     code = -1
+                if code == REFUSED:
+                    refused.append(name)
                 progress.line(_finished_line(folder, name, spec, seed, code, time.perf_counter() - began))
             progress.tick()
     except KeyboardInterrupt:
@@ -500,7 +576,7 @@ def _ray_loop(ray, WorkerDied, one_run, folder, todo, backend, retries, progress
         if busy:
             progress.line(f"still being written after 60 s (a worker that did not stop): {', '.join(busy)}")
         return {"interrupted": True}
-    return {}
+    return {"refused": refused}
 
 
 def _wait_until_free(folder, names, timeout=60.0):

@@ -536,3 +536,54 @@ def test_an_overwrite_whose_runs_all_fail_puts_the_old_sweep_back(capsys, tmp_pa
     assert status == 2 and "none of the 1 new runs reached a first checkpoint" in err, err
     assert _contents(out) == before
     assert [p.name for p in tmp_path.iterdir()] == ["s"]  # no hidden copy left beside it
+
+
+def test_a_finished_run_that_does_not_match_sweep_json_is_refused(capsys, tmp_path, tiny_sweep):
+    import shutil
+
+    out = tmp_path / "s"
+    shutil.copytree(tiny_sweep, out)
+    record = json.loads((out / "sweep.json").read_text())
+    record["options"]["learning_rate"] = 0.01  # sweep.json edited by hand; the runs trained at 0.001
+    (out / "sweep.json").write_text(json.dumps(record))
+    status, text, err = run_cli(capsys, "sweep", "--models", *SPECS, "--seeds", "0-1", *TINY, "--lr", "0.01",
+                                "--out", out)
+    assert status == 2 and len(err.strip().splitlines()) == 1, err
+    assert "does not match sweep.json" in err and "learning_rate" in err and "0.001" in err, err
+    assert "complete" not in text
+
+
+def test_the_report_header_states_the_sweeps_settings(tiny_sweep):
+    header = (tiny_sweep / "report.md").read_text().splitlines()[2]
+    assert "learning_rate=0.001" in header and "batch_size=4" in header and "clipnorm=" in header, header
+
+
+@pytest.mark.parametrize("args, words", [
+    (["--seeds", "0-1000000"], "more than 1000 seeds"),
+    (["--seeds", "0-600", "--models", *SPECS], "2 models x 601 seeds make 1202 runs"),
+])
+def test_a_grid_beyond_the_bound_is_refused_at_once(capsys, tmp_path, args, words):
+    if "--models" not in args:
+        args = [*args, "--models", SPECS[0]]
+    status, _, err = run_cli(capsys, "sweep", *args, *TINY, "--out", tmp_path / "s")
+    assert status == 2 and words in err and "--max-runs" in err and len(err) < 400, err
+    assert not (tmp_path / "s").exists()
+
+
+def test_max_runs_lifts_the_bound():
+    assert len(sweeps.parse_seeds("0-1500", max_runs=2000)) == 1501
+    sweeps.check_size(SPECS, list(range(600)), max_runs=2000)
+
+
+def test_a_mismatch_message_summarises_long_seed_lists(capsys, tiny_sweep):
+    status, _, err = run_cli(capsys, "sweep", "--models", *SPECS, "--seeds", "0-400", *TINY, "--out", tiny_sweep)
+    assert status == 2 and "(401 items)" in err and len(err) < 400, err
+
+
+def test_a_refused_run_is_not_announced_as_resumable(capsys, tmp_path, monkeypatch):
+    # a worker that refuses its run (exit status 2), as a bad record or folder does
+    monkeypatch.setattr(sweeps, "worker_command", lambda folder, name: [sys.executable, "-c", "raise SystemExit(2)"])
+    status, out, err = run_cli(capsys, "sweep", "--models", SPECS[0], "--seeds", "0", *TINY, "--out", tmp_path / "s")
+    assert status != 0
+    assert "1 runs refused" in out and "the same command would be refused again" in out, out
+    assert "run the same command again" not in out, out
