@@ -136,6 +136,31 @@ def clusters_record(result):
     return record
 
 
+def source_record(source):
+    """Which weights an analysis read: {"model": source, "file", "sha256",
+    "step"} for a run folder (its checkpoint and the step its state.json
+    records), a .keras file (step None) or a zoo preset (its weights file;
+    step: the metadata's training steps)."""
+    import zoo
+
+    path = pathlib.Path(source)
+    step = None
+    if str(source) in zoo.list_presets() or (path.is_dir() and (path / "metadata.json").exists()):
+        folder = zoo.preset_path(source)
+        file = folder / "model.weights.h5"
+        step = zoo.metadata(source).get("steps")
+    elif path.is_dir():
+        file = path / "checkpoint.keras"
+        try:
+            step = json.loads((path / "state.json").read_text()).get("step")
+        except (OSError, ValueError, AttributeError):
+            step = None
+    else:
+        file = path
+    return {"model": str(source), "file": str(file), "sha256": zoo.sha256(file) if file.is_file() else None,
+            "step": step}
+
+
 def write(result, folder, history=None, overwrite=False):
     """Writes analysis.npz, clusters.json and the figures into `folder`.
 
@@ -161,6 +186,8 @@ def write(result, folder, history=None, overwrite=False):
         np.savez_compressed(buffer, **arrays)
         runs.atomic_write(out / "analysis.npz", lambda temp: pathlib.Path(temp).write_bytes(buffer.getvalue()))
         record = clusters_record(result)
+        if "source" in result:
+            record["source"] = result["source"]
         if history:
             record["over_training"] = [{"step": int(step), "k": int(found.k)} for step, found in history]
         runs.atomic_write_text(out / "clusters.json", json.dumps(record, indent=2) + "\n")

@@ -19,6 +19,7 @@ is set.
 """
 
 import argparse
+import contextlib
 import math
 import os
 import pathlib
@@ -466,6 +467,16 @@ def cmd_analyze(args):
     if args.over_training and not (pathlib.Path(args.model) / "config.json").is_file():
         raise UsageError(f"--over-training needs a run folder trained with --keep-checkpoints; {args.model} is not one")
     runs.check_usable(args.out, "analysis", overwrite=args.overwrite)  # before the slow work
+    run = pathlib.Path(args.model)
+    # A run folder is analysed under its lock, so no training moves it meanwhile.
+    with runs.lock(run) if runs.kind_of(run) == "run" else contextlib.nullcontext():
+        return _analyze_in(args)
+
+
+def _analyze_in(args):
+    from keras_lmrnn import analyze
+
+    source = analyze.source_record(args.model)
     model, battery = _model_and_battery(args)
     methods = ("agglomerative", "kmeans") if args.method == "both" else (args.method,)
     from keras_lmrnn import training
@@ -492,6 +503,7 @@ def cmd_analyze(args):
                 print(f"  steps {skipped}: too few active units to cluster; left out")
     except ValueError as error:  # e.g. too few active units to cluster
         raise UsageError(str(error)) from None
+    result["source"] = source
     analyze.write(result, args.out, history=history, overwrite=args.overwrite)
     for method, found in result["clusters"].items():
         print(f"{method}: k = {found.k} clusters of {len(result['units'])} active units "

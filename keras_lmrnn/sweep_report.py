@@ -31,15 +31,34 @@ from keras_lmrnn.sweeps import brief, read_sweep, run_name, status
 METRICS = training.CURVE_FIELDS[2:]  # response, trial and last-step accuracy
 
 
-def read_curves(run):
-    """{metric: {step: mean over tasks}} from a run folder's curve.csv."""
-    if not (pathlib.Path(run) / "curve.csv").exists():
+class UnreadableRun(ValueError):
+    """A run's curve.csv cannot be read or lacks its last evaluation."""
+
+
+def read_curves(run, last_step=None):
+    """{metric: {step: mean over tasks}} from a run folder's curve.csv;
+    `UnreadableRun` if the file is damaged (not UTF-8, a non-numeric cell,
+    a missing column), or holds no row at `last_step` when given."""
+    path = pathlib.Path(run) / "curve.csv"
+    if not path.exists():
+        if last_step is not None:
+            raise UnreadableRun("curve.csv is missing")
         return {metric: {} for metric in METRICS}
-    return training.read_curve_metrics(run)
+    try:
+        curves = training.read_curve_metrics(run)
+    except UnicodeDecodeError:
+        raise UnreadableRun("curve.csv is not UTF-8 text") from None
+    except (OSError, ValueError, KeyError, TypeError, csv.Error) as error:
+        raise UnreadableRun(f"curve.csv is malformed ({type(error).__name__})") from None
+    if last_step is not None and last_step not in curves["response_accuracy"]:
+        raise UnreadableRun(f"curve.csv has no evaluation at step {last_step} (empty or truncated)")
+    return curves
 
 
 def collect(folder):
-    """Every run of the sweep: {model: [{seed, status, curves}, ...]}, in grid order."""
+    """Every run of the sweep: {model: [{seed, status, curves, problem}, ...]},
+    in grid order. A run whose files cannot be read has status "unreadable",
+    empty curves (never scored) and the reason in `problem`."""
     folder = pathlib.Path(folder)
     sweep = read_sweep(folder)
     found = {}
@@ -47,10 +66,21 @@ def collect(folder):
         found[spec] = []
         for seed in sweep.seeds:
             name = run_name(spec, seed)
-            state = status(folder, name)
-            curves = read_curves(folder / name) if state in ("complete", "started") else {m: {} for m in METRICS}
-            found[spec].append({"seed": seed, "status": state, "curves": curves})
+            state, problem = status(folder, name), None
+            curves = {m: {} for m in METRICS}
+            if state in ("complete", "started"):
+                try:
+                    curves = read_curves(folder / name, sweep.options.steps if state == "complete" else None)
+                except UnreadableRun as error:
+                    state, problem = "unreadable", str(error)
+            found[spec].append({"seed": seed, "status": state, "curves": curves, "problem": problem})
     return sweep, found
+
+
+def problems(found):
+    """One line per unreadable run of `collect`'s result."""
+    return [f"{run_name(spec, e['seed'])}: {e['problem']} (not scored)"
+            for spec, entries in found.items() for e in entries if e["status"] == "unreadable"]
 
 
 def mean_and_error(values):
@@ -86,6 +116,7 @@ def summarize(folder, at=None):
             "model": spec,
             "seeds_complete": sum(e["status"] == "complete" for e in entries),
             "seeds_diverged": sum(e["status"] == "diverged" for e in entries),
+            "seeds_unreadable": sum(e["status"] == "unreadable" for e in entries),
             "seeds_planned": len(entries),
         }
         for metric in METRICS:
@@ -267,6 +298,8 @@ def markdown_table(rows, at, metric="response_accuracy"):
         done = f"{row['seeds_complete']}/{row['seeds_planned']}"
         if row["seeds_diverged"]:
             done += f" ({row['seeds_diverged']} diverged)"
+        if row.get("seeds_unreadable"):
+            done += f" ({row['seeds_unreadable']} unreadable, not scored)"
         lines.append("| " + " | ".join([f"`{row['model']}`", done, *[_cell(row, metric, s) for s in at]]) + " |")
     return "\n".join(lines) + "\n"
 
@@ -343,6 +376,10 @@ def _write_report(folder, at, baseline):
         text += (f"\nPaired by seed (runs of one seed saw the same batches), {metric.replace('_', ' ')}: "
                  f"mean ± standard error of the difference, and on how many seeds the model is ahead:\n\n"
                  + paired_table(differences, at, baseline))
+    unreadable = problems(collect(folder)[1])
+    if unreadable:
+        text += "\nRuns whose files could not be read (counted as unreadable, never scored):\n\n" + "".join(
+            f"- {line}\n" for line in unreadable)
     runs.atomic_write_text(folder / "report.md", text)
     for metric in METRICS:  # response accuracy: curves.png, performance_vs_d.png; others suffixed
         suffix = "" if metric == "response_accuracy" else f"_{metric}"

@@ -145,13 +145,22 @@ class Sweep:
 
 def read_sweep(folder):
     """The `Sweep` recorded in a sweep folder's sweep.json."""
+    from keras_lmrnn import models
+
     path = pathlib.Path(folder) / SWEEP_FILE
     try:
-        return Sweep.from_record(json.loads(path.read_text()))
+        sweep = Sweep.from_record(json.loads(path.read_text()))
     except FileNotFoundError:
         raise SweepError(f"{folder} holds no {SWEEP_FILE}: not a sweep folder") from None
     except (OSError, ValueError, KeyError, TypeError):
         raise SweepError(f"{path} is unreadable; start the sweep again in another folder") from None
+    for spec in sweep.models:
+        try:
+            models.parse_spec(spec)
+        except (ValueError, TypeError) as error:
+            raise SweepError(f"{path} names an invalid model spec {spec!r} ({error}); "
+                             "start the sweep again in another folder") from None
+    return sweep
 
 
 def check_finished(folder, sweep, finished):

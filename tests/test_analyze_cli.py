@@ -1,11 +1,15 @@
 """`keras-lmrnn analyze` end to end (keras_lmrnn.analyze), and its bad arguments."""
 
 import json
+import subprocess
+import sys
 
 import numpy as np
 import pytest
 
 from keras_lmrnn import cli, runs
+
+import zoo
 
 TINY_RUN = ["--battery", "yang20", "--steps", "40", "--batch-size", "16", "--seq-len", "60", "--eval-every", "20",
             "--trials-per-task", "2", "--quiet"]
@@ -54,6 +58,39 @@ def test_analyze_a_run_over_training(capsys, tmp_path, kept_run):
     assert steps and set(steps) <= {0, 20, 40} and 40 in steps
     assert (out / "clusters_over_training.png").stat().st_size > 1000
     assert not (out / "lesions.png").exists()
+    source = record["source"]  # which weights were analysed
+    assert source["step"] == 40 and source["file"].endswith("checkpoint.keras")
+    assert source["sha256"] == zoo.sha256(kept_run / "checkpoint.keras")
+
+
+def test_analyze_records_a_presets_weights(tmp_path):
+    assert cli.main(["analyze", "yang20_lmrnn_16x16_d2_lmrnn-v1", "--out", str(tmp_path / "a"),
+                     "--trials-per-task", "4", "--method", "agglomerative", "--no-lesions"]) == 0
+    source = json.loads((tmp_path / "a" / "clusters.json").read_text())["source"]
+    weights = zoo.preset_path("yang20_lmrnn_16x16_d2_lmrnn-v1") / "model.weights.h5"
+    assert source["sha256"] == zoo.sha256(weights) and source["step"] == zoo.metadata(
+        "yang20_lmrnn_16x16_d2_lmrnn-v1")["steps"]
+
+
+HOLD = """
+import sys, time
+from keras_lmrnn import runs
+with runs.lock(sys.argv[1]):
+    print("locked", flush=True)
+    time.sleep(120)
+"""
+
+
+def test_analyze_refuses_a_run_another_process_is_writing(capsys, tmp_path, kept_run):
+    holder = subprocess.Popen([sys.executable, "-c", HOLD, str(kept_run)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        status, _, err = run_cli(capsys, "analyze", kept_run, "--out", tmp_path / "a", "--trials-per-task", "4")
+        assert status == 2 and len(err.strip().splitlines()) == 1 and "being written by another process" in err, err
+        assert not (tmp_path / "a").exists()
+    finally:
+        holder.kill()
+        holder.wait()
 
 
 @pytest.mark.parametrize(

@@ -587,3 +587,35 @@ def test_a_refused_run_is_not_announced_as_resumable(capsys, tmp_path, monkeypat
     assert status != 0
     assert "1 runs refused" in out and "the same command would be refused again" in out, out
     assert "run the same command again" not in out, out
+
+
+@pytest.mark.parametrize("damage, words", [
+    (b"\xff\xfe\x00garbage", "not UTF-8"),
+    (b"step,task,response_accuracy,trial_accuracy,last_step_accuracy\n0,go,abc,0,0\n", "malformed"),
+    (b"", "no evaluation at step 4"),
+    (b"step,task,response_accuracy,trial_accuracy,last_step_accuracy\n0,go,0.1,0.0,0.1\n", "no evaluation at step 4"),
+])
+def test_report_notes_a_damaged_run_and_scores_the_rest(capsys, tmp_path, tiny_sweep, damage, words):
+    import shutil
+
+    out = tmp_path / "s"
+    shutil.copytree(tiny_sweep, out)
+    damaged = sweeps.run_name(SPECS[1], 1)
+    (out / damaged / "curve.csv").write_bytes(damage)
+    status, text, err = run_cli(capsys, "report", out)
+    assert status == 0, err
+    assert f"{damaged}: curve.csv" in text and words in text and "not scored" in text, text
+    assert f"| `{SPECS[1]}` | 1/2 (1 unreadable, not scored) |" in text, text
+    assert f"| `{SPECS[0]}` | 2/2 |" in text
+
+
+def test_report_of_a_sweep_json_with_an_invalid_spec_is_one_line(capsys, tmp_path, tiny_sweep):
+    import shutil
+
+    out = tmp_path / "s"
+    shutil.copytree(tiny_sweep, out)
+    record = json.loads((out / "sweep.json").read_text())
+    record["models"][1] = "dense:n=abc"
+    (out / "sweep.json").write_text(json.dumps(record))
+    status, _, err = run_cli(capsys, "report", out)
+    assert status == 2 and len(err.strip().splitlines()) == 1 and "invalid model spec 'dense:n=abc'" in err, err
