@@ -141,14 +141,16 @@ def source_record(source):
     "step"} for a run folder (its checkpoint and the step its state.json
     records), a .keras file (step None) or a zoo preset (its weights file;
     step: the metadata's training steps)."""
-    import zoo
+    from keras_lmrnn import zoo
 
     path = pathlib.Path(source)
     step = None
     if str(source) in zoo.list_presets() or (path.is_dir() and (path / "metadata.json").exists()):
-        folder = zoo.preset_path(source)
-        file = folder / "model.weights.h5"
-        step = zoo.metadata(source).get("steps")
+        file = zoo.preset_path(source) / "model.weights.h5"
+        try:
+            step = zoo.metadata(source).get("steps")
+        except (zoo.PresetError, OSError, ValueError, AttributeError):
+            step = None  # (a damaged preset is refused by the loader, in one line)
     elif path.is_dir():
         file = path / "checkpoint.keras"
         try:

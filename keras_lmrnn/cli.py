@@ -469,15 +469,17 @@ def cmd_analyze(args):
     runs.check_usable(args.out, "analysis", overwrite=args.overwrite)  # before the slow work
     run = pathlib.Path(args.model)
     # A run folder is analysed under its lock, so no training moves it meanwhile.
-    with runs.lock(run) if runs.kind_of(run) == "run" else contextlib.nullcontext():
+    # (A read-only run folder, shared or downloaded, cannot be written by anyone: no lock needed.)
+    writable = os.access(run, os.W_OK)
+    with runs.lock(run) if runs.kind_of(run) == "run" and writable else contextlib.nullcontext():
         return _analyze_in(args)
 
 
 def _analyze_in(args):
     from keras_lmrnn import analyze
 
-    source = analyze.source_record(args.model)
     model, battery = _model_and_battery(args)
+    source = analyze.source_record(args.model)
     methods = ("agglomerative", "kmeans") if args.method == "both" else (args.method,)
     from keras_lmrnn import training
 

@@ -546,9 +546,7 @@ def open_folder(folder, kind="run", overwrite=False, resume=False, part=None):
                     _restore(folder, aside)
                     aside = None
             except BaseException as error:
-                checkpointed = (folder / "checkpoint.keras").exists() or any(
-                    (sub / "checkpoint.keras").exists() for sub in folder.iterdir() if sub.is_dir()
-                )
+                checkpointed = has_result(folder)  # a checkpoint or a diverged run's record
                 # A failure that is itself a result (a diverged run) keeps its record.
                 undone = not checkpointed and not getattr(error, "keeps_folder", False)
                 if (made or adopted or aside) and undone:

@@ -82,10 +82,13 @@ def parse_seeds(text, max_runs=MAX_RUNS):
             raise SweepError(f"cannot read seeds {text!r}: expected e.g. 0-4 or 0,2,7") from None
         if first < 0 or last < first:
             raise SweepError(f"cannot read seeds {text!r}: a range runs from a seed >= 0 up to a larger one")
-        if max_runs is not None and len(seeds) + (last - first + 1) > max_runs:
+        if max_runs is not None and last - first + 1 > max_runs:  # refused before any list is built
             raise SweepError(f"seeds {text!r} name more than {max_runs} seeds; a sweep takes at most "
                              f"{max_runs} runs unless --max-runs allows more")
         seeds.update(range(first, last + 1))
+        if max_runs is not None and len(seeds) > max_runs:
+            raise SweepError(f"seeds {text!r} name more than {max_runs} seeds; a sweep takes at most "
+                             f"{max_runs} runs unless --max-runs allows more")
     if not seeds:
         raise SweepError(f"cannot read seeds {text!r}: expected e.g. 0-4 or 0,2,7")
     return sorted(seeds)
@@ -184,7 +187,7 @@ def check_finished(folder, sweep, finished):
         else:
             try:  # the backend aside: a finished run's numbers do not depend on resuming exactly
                 runner.check_record({k: v for k, v in recorded.items() if k != "backend"}, spec, options, run)
-            except runner.RunConfigError as error:
+            except (runner.RunConfigError, ValueError, TypeError) as error:  # e.g. an unknown protocol
                 problem = str(error)
         if problem:
             raise SweepError(f"finished run {name} does not match {SWEEP_FILE}: {problem}; move it out of "

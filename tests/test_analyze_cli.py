@@ -7,9 +7,7 @@ import sys
 import numpy as np
 import pytest
 
-from keras_lmrnn import cli, runs
-
-import zoo
+from keras_lmrnn import cli, runs, zoo
 
 TINY_RUN = ["--battery", "yang20", "--steps", "40", "--batch-size", "16", "--seq-len", "60", "--eval-every", "20",
             "--trials-per-task", "2", "--quiet"]

@@ -619,3 +619,9 @@ def test_report_of_a_sweep_json_with_an_invalid_spec_is_one_line(capsys, tmp_pat
     (out / "sweep.json").write_text(json.dumps(record))
     status, _, err = run_cli(capsys, "report", out)
     assert status == 2 and len(err.strip().splitlines()) == 1 and "invalid model spec 'dense:n=abc'" in err, err
+
+
+def test_overlapping_seed_ranges_count_distinct_seeds():
+    assert len(sweeps.parse_seeds("0-999,500")) == 1000
+    with pytest.raises(sweeps.SweepError, match="more than 1000 seeds"):
+        sweeps.parse_seeds("0-999,1000")
