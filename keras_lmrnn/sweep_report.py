@@ -328,11 +328,9 @@ def read_curves_csv(path):
     return curves
 
 
-def _settings(options):
-    """The sweep's common options as `key=value` pairs, in `RunOptions` order."""
-    common = options.as_dict()
-    del common["seed"]
-    return ", ".join(f"{key}={value}" for key, value in common.items())
+def _settings(sweep):
+    """The sweep's common options (sweep.json's) as `key=value` pairs."""
+    return ", ".join(f"{key}={value}" for key, value in sweep.record()["options"].items())
 
 
 def write_report(folder, at=None, baseline=None):
@@ -363,7 +361,7 @@ def _write_report(folder, at, baseline):
     text = (
         f"# Sweep report: {sweep.options.battery}, {sweep.options.steps} steps, seeds {brief(sweep.seeds)}, "
         f"protocol {sweep.options.protocol}\n\n"
-        f"Settings of every run (sweep.json): {_settings(sweep.options)}.\n\n"
+        f"Settings of every run (sweep.json): {_settings(sweep)}.\n\n"
         f"Mean ± standard error over seeds of the mean response accuracy over tasks "
         f"({sweep.options.trials_per_task} evaluation trials per task).\n\n"
         + markdown_table(rows, at)

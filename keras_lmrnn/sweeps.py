@@ -74,6 +74,8 @@ def parse_seeds(text, max_runs=MAX_RUNS):
     [0, 1, 2, 7]
     """
     seeds = set()
+    too_many = SweepError(f"seeds {text!r} name more than {max_runs} seeds; a sweep takes at most "
+                          f"{max_runs} runs unless --max-runs allows more")
     for part in filter(None, str(text).replace(" ", "").split(",")):
         low, dash, high = part.partition("-")
         try:
@@ -83,12 +85,10 @@ def parse_seeds(text, max_runs=MAX_RUNS):
         if first < 0 or last < first:
             raise SweepError(f"cannot read seeds {text!r}: a range runs from a seed >= 0 up to a larger one")
         if max_runs is not None and last - first + 1 > max_runs:  # refused before any list is built
-            raise SweepError(f"seeds {text!r} name more than {max_runs} seeds; a sweep takes at most "
-                             f"{max_runs} runs unless --max-runs allows more")
+            raise too_many
         seeds.update(range(first, last + 1))
         if max_runs is not None and len(seeds) > max_runs:
-            raise SweepError(f"seeds {text!r} name more than {max_runs} seeds; a sweep takes at most "
-                             f"{max_runs} runs unless --max-runs allows more")
+            raise too_many
     if not seeds:
         raise SweepError(f"cannot read seeds {text!r}: expected e.g. 0-4 or 0,2,7")
     return sorted(seeds)
