@@ -85,3 +85,57 @@ np.testing.assert_allclose(ops.convert_to_numpy(fresh(x)), y, atol=1e-5)
 print("ok", keras.backend.backend())
 """
     assert run_python(code, other).strip().endswith(f"ok {other}")
+
+
+def recurrent_kernel_numbers(path):
+    """How many numbers the weights file holds for the recurrent kernel."""
+    import h5py
+
+    with h5py.File(path) as f:
+        found = []
+        f.visititems(lambda name, obj: found.append(obj) if isinstance(obj, h5py.Dataset) else None)
+        # the cell's variables in order: kernel, recurrent_kernel, bias
+        cell = [d for d in found if "/cell/" in d.name or "lmrnn_cell" in d.name]
+        return cell[1].size
+
+
+@pytest.mark.parametrize(
+    "layer_kwargs, whole",
+    [
+        (dict(n=100, d=2), False),
+        (dict(n=100, d=2, mask="random"), False),
+        (dict(n=100, d=0), False),
+        (dict(n=100, mask="dense"), True),
+        (dict(n=100, mask=masks.random_mask(100, 5, seed=9)), True),
+    ],
+    ids=["locality", "random", "autapse", "dense", "stored"],
+)
+def test_a_masked_kernel_is_saved_as_its_mask_entries(tmp_path, layer_kwargs, whole):
+    model = train_briefly(build_model(**layer_kwargs))
+    path = tmp_path / "model.weights.h5"
+    model.save_weights(path)
+    mask = model.layers[1].mask_array
+    assert recurrent_kernel_numbers(path) == (mask.size if whole else mask.sum())
+    fresh = build_model(**layer_kwargs)
+    fresh.load_weights(path)
+    for saved, loaded in zip(model.weights, fresh.weights):
+        np.testing.assert_array_equal(ops.convert_to_numpy(saved), ops.convert_to_numpy(loaded))
+
+
+def test_a_whole_saved_kernel_still_loads(tmp_path, monkeypatch):
+    # Files written before kernels were saved by their entries hold the whole kernel.
+    model = train_briefly(build_model(n=100, d=2))
+    path = tmp_path / "model.weights.h5"
+    with monkeypatch.context() as patch:
+        patch.setattr(keras_lmrnn.LMRNNCell, "_stores_entries", lambda self: False)
+        model.save_weights(path)
+    assert recurrent_kernel_numbers(path) == 100 * 100
+    fresh = build_model(n=100, d=2)
+    fresh.load_weights(path)
+    np.testing.assert_array_equal(ops.convert_to_numpy(fresh(X)), ops.convert_to_numpy(model(X)))
+
+
+def test_entries_of_another_mask_are_refused(tmp_path):
+    build_model(n=100, d=2).save_weights(tmp_path / "model.weights.h5")
+    with pytest.raises(ValueError, match="mask entries"):
+        build_model(n=100, d=3).load_weights(tmp_path / "model.weights.h5")
