@@ -39,6 +39,24 @@ FIGURE = {
     ("yang20", "dense"): "Figure 2a (LM-RNNs and dense RNNs on the 20 Yang tasks)",
     ("yang20", "autapse"): "Figure 2a at d=0 and Figure 3a (autapse pool on the 20 Yang tasks)",
 }
+# At the paper's scale (N = 2500, a 50x50 sheet) the same kinds answer Table 1.
+FIGURE_2500 = {
+    ("modcog84", "lmrnn"): "Table 1 and Figure 7a (50x50 sheet, 84 Mod-Cog tasks, performance at 1e4 steps)",
+    ("modcog84", "dense"): "Table 1 (dense RNNs at N = 2500 and the same-synapse N = 676, 84 Mod-Cog tasks)",
+    ("modcog84", "autapse"): "Figure 4f and Figure 7a at d=0, at N = 2500",
+    ("modcog84", "random"): "Figure 5c (random sparse with the in-degree of an LM-RNN), at N = 2500",
+    ("modcog84", "l1"): "Table 1 (dense RNN(2500) with L1 regularization)",
+}
+PAPER_SCALE_N = (2500, 676)  # the networks of Table 1
+
+
+def paper_figure(battery, kind, n):
+    """The paper figure or table a preset of this battery, model kind and size corresponds to."""
+    if n in PAPER_SCALE_N and (battery, kind) in FIGURE_2500:
+        return FIGURE_2500[(battery, kind)]
+    return FIGURE.get((battery, kind))
+
+
 # For L1 models a weight counts as non-zero above this magnitude, as the
 # paper's Table 1 counts "weights above a certain threshold".
 L1_THRESHOLD = 1e-3
@@ -139,7 +157,7 @@ def main():
                 "(64 seeded evaluation trials per task, seed 0)",
                 **mean,
             },
-            "paper_figure": FIGURE.get((config["battery"], kind)),
+            "paper_figure": paper_figure(config["battery"], kind, layer.n),
             **({"note": pathlib.Path(args.note).read_text()} if args.note else {}),
             "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         }

@@ -23,10 +23,25 @@ MODELS = {
     "modcog84_dense_140": "dense RNN(140), about the recurrent synapses of 20x20 d=4, Mod-Cog 84 tasks, 10k steps",
     "modcog84_l1_400": "dense RNN(400) with L1 on W, Mod-Cog 84 tasks, 10k steps",
 }
+# The paper's scale (its Table 1): a 50x50 sheet, N = 2500, and the dense
+# controls of Table 1; trained under the default protocol only
+# (zoo/recipes/modcog84_50x50.sh). A model joins TRAINED once its preset exists.
+PAPER_SCALE = {
+    "modcog84_lmrnn_50x50_d6": "LM-RNN, 50x50 torus, d=6, Mod-Cog 84 tasks, 10k steps",
+    "modcog84_lmrnn_50x50_d10": "LM-RNN, 50x50 torus, d=10, Mod-Cog 84 tasks, 10k steps",
+    "modcog84_random_50x50_d10": "random sparse, 2500 units, in-degree of d=10 (317), Mod-Cog 84 tasks, 10k steps",
+    "modcog84_autapse_50x50": "autapse pool (d=0), 2500 units, Mod-Cog 84 tasks, 10k steps",
+    "modcog84_dense_676": "dense RNN(676), the paper's same-synapse control of 50x50 d=6, Mod-Cog 84 tasks, 10k steps",
+    "modcog84_dense_2500": "dense RNN(2500), Mod-Cog 84 tasks, 10k steps",
+    "modcog84_l1_2500": "dense RNN(2500) with L1 (lambda 1e-5) on W, Mod-Cog 84 tasks, 10k steps",
+}
+SMALL = list(MODELS)
+MODELS.update(PAPER_SCALE)
 # The models trained under each protocol, i.e. the presets there are.
 TRAINED = {
-    "neurogym-indegree": list(MODELS),  # the default protocol (keras_lmrnn.protocols.DEFAULT), listed first
-    "lmrnn-v1": list(MODELS),
+    # the default protocol (keras_lmrnn.protocols.DEFAULT), listed first
+    "neurogym-indegree": SMALL + ["modcog84_lmrnn_50x50_d6"],
+    "lmrnn-v1": SMALL,
 }
 PRESETS = {f"{model}_{protocol}": MODELS[model] for protocol, trained in TRAINED.items() for model in trained}
 # Each preset's (model, protocol).
