@@ -272,8 +272,21 @@ def memory_needed(spec):
     >>> memory_needed("dense:n=400") // 2**20     # MiB
     3
     """
+    return BYTES_PER_RECURRENT_ENTRY * recurrent_units(spec) ** 2
+
+
+def recurrent_units(spec):
+    """The number of recurrent units the model named by `spec` has: its `n`,
+    or for `dense-matched` the size of the matched dense RNN.
+
+    >>> recurrent_units("dense-matched:n=2500,d=6")
+    532
+    """
     kind, kwargs = parse_spec(spec)
-    return BYTES_PER_RECURRENT_ENTRY * int(kwargs["n"]) ** 2
+    if kind == "dense-matched":
+        sheet = kwargs.get("sheet_shape")
+        return matched_dense_size(int(kwargs["n"]), kwargs["d"], sheet, kwargs.get("periodic", True))
+    return int(kwargs["n"])
 
 
 def physical_memory():

@@ -450,8 +450,7 @@ def memory_needed(spec, options, size):
     inputs, targets and the activations kept for backpropagation."""
     from keras_lmrnn import models
 
-    kind, kwargs = models.parse_spec(spec)
-    units = int(kwargs["n"]) + 17
+    units = models.recurrent_units(spec) + models.NUM_CLASSES
     per_step = options.batch_size * options.seq_len
     return models.memory_needed(spec) + 4 * per_step * (2 * size + 2 + 6 * units)
 

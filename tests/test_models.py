@@ -106,3 +106,15 @@ def test_uniform_init_is_a_masked_dense_draw():
 def test_init_names_the_model():
     assert models.build_model("dense:n=16,init=uniform", INPUTS, protocol=None).name == "dense_n16_init_uniform"
     assert models.build_model("dense:n=16", INPUTS, protocol=None).name == "dense_n16"
+
+
+@pytest.mark.parametrize(
+    "spec, units",
+    [("dense-matched:n=2500,d=6", 532), ("dense-matched:n=400,d=4", 140), ("lmrnn:n=2500,d=6", 2500), ("dense:n=676", 676)],
+)
+def test_memory_is_sized_by_the_recurrent_units_the_model_has(spec, units):
+    # dense-matched builds a dense RNN of the matched size, not of the LM-RNN's n
+    assert models.recurrent_units(spec) == units
+    assert models.memory_needed(spec) == models.memory_needed(f"dense:n={units}")
+    built = models.build_model(spec, 3)
+    assert models.recurrent_layer(built).n == units
