@@ -128,7 +128,7 @@ def _add_training_arguments(parser):
         "--overwrite", action="store_true",
         help="replace an existing output folder that keras-lmrnn made (never one holding other files)",
     )
-    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.add_argument("--quiet", action="store_true", help="no progress output (a bar on a terminal, otherwise a line per checkpoint)")
 
 
 def make_parser():

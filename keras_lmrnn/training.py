@@ -31,6 +31,8 @@ import csv
 import json
 import math
 import pathlib
+import sys
+import time
 
 import keras
 import numpy as np
@@ -116,18 +118,37 @@ class CheckpointError(ValueError):
 
 
 class _Watch(keras.callbacks.Callback):
-    """Counts steps, stops at a non-finite loss and draws the progress bar."""
+    """Counts steps, stops at a non-finite loss and shows progress: a bar on
+    a terminal; otherwise (a log file, `nohup`, a batch system) one line per
+    checkpoint, so that a long run does not write megabytes of redraws."""
 
     def __init__(self, total, start, performance, verbose):
         super().__init__()
-        self.bar = keras.utils.Progbar(total, stateful_metrics=["loss", "performance"]) if verbose else None
+        terminal = sys.stdout.isatty()
+        self.bar = keras.utils.Progbar(total, stateful_metrics=["loss", "performance"]) if verbose and terminal else None
+        self.lines = bool(verbose) and not terminal
+        self.total = total
         self.step = start
         self.performance = performance
+        self.loss = None
+        self.started = time.monotonic()
         self.diverged = None  # (step, loss) of the first non-finite loss
+
+    def checkpoint_line(self):
+        """Prints one line of progress when there is no terminal to redraw."""
+        if not self.lines:
+            return
+        words = [f"step {self.step}/{self.total}"]
+        if self.loss is not None:
+            words.append(f"loss {self.loss:.4f}")
+        if self.performance is not None:
+            words.append(f"performance {self.performance:.4f}")
+        print(", ".join(words) + f" ({time.monotonic() - self.started:.0f} s)", flush=True)
 
     def on_train_batch_end(self, batch, logs=None):
         self.step += 1
         loss = float((logs or {}).get("loss", np.nan))
+        self.loss = loss
         if not math.isfinite(loss):
             self.diverged = (self.step, loss)
             self.model.stop_training = True
@@ -228,7 +249,8 @@ def train(
             `model` if no checkpoint was written yet).
         overwrite: replace the run in `out_dir` (only a folder keras-lmrnn
             made, holding nothing else).
-        verbose: 1 for a progress bar, 0 for silence.
+        verbose: 1 for progress (a bar on a terminal, otherwise one line
+            per checkpoint), 0 for silence.
         on_checkpoint: optional `f(step, curve)` called after each
             checkpoint is written.
         keep_checkpoints: also keep the weights at every multiple of this
@@ -333,6 +355,7 @@ def _train_in(model, dataset, steps, out, eval_data, eval_every, compile_args, r
         if eval_data is not None:
             curve.append(_evaluate(model, eval_data, step, out))
             watch.performance = curve[-1][1]
+        watch.checkpoint_line()
         # The step lives inside the checkpoint (the optimizer's iteration
         # count); state.json follows it and is only a readable record.
         atomic_write(out / "checkpoint.keras", model.save)

@@ -83,3 +83,16 @@ def test_keep_checkpoints_must_be_a_multiple_of_eval_every(tmp_path):
         training.train(models.build_model("dense:n=4", data().input_size), data(), 8, tmp_path / "r",
                        eval_every=4, keep_checkpoints=6, verbose=0)
     assert not (tmp_path / "r").exists()
+
+
+def test_progress_without_a_terminal_is_one_line_per_checkpoint(tmp_path, capsys):
+    # pytest's captured stdout is not a terminal, like a log file or nohup
+    model = models.build_model("dense:n=4", data().input_size)
+    training.train(model, data(), 8, tmp_path / "run", eval_every=2, verbose=1)
+    out = capsys.readouterr().out
+    lines = out.splitlines()
+    assert [line.split(",")[0] for line in lines] == ["step 2/8", "step 4/8", "step 6/8", "step 8/8"]
+    assert "\r" not in out and "\x1b" not in out
+    training.train(models.build_model("dense:n=4", data().input_size), data(), 8, tmp_path / "quiet",
+                   eval_every=2, verbose=0)
+    assert capsys.readouterr().out == ""
