@@ -221,7 +221,7 @@ def activity(model, tasks="modcog84", trials_per_task=32, seed=0, rule_tasks=Non
     trials_per_task = check_int("trials_per_task", trials_per_task, 2)
     batch_size = check_int("batch_size", batch_size, 1)
     layer = recurrent_layer(model)
-    rule_names = _rule_tasks(model, names, rule_tasks)
+    rule_names = rule_tasks_of(model, names, rule_tasks)
     rates_model = _rates_model(model, layer)
     sets = evaluation_set(names, trials_per_task, seed=seed, rule_tasks=rule_names)
     length = max(x.shape[1] for x, *_ in sets.values())
@@ -259,8 +259,15 @@ def _period_bounds(info):
     return bounds
 
 
-def _rule_tasks(model, names, rule_tasks):
-    """The rule-input task list that fits the model's input width."""
+def rule_tasks_of(model, names, rule_tasks=None):
+    """The task list of `model`'s rule input: `rule_tasks` if given, else the
+    first of `names` and the batteries (containing `names`) whose one-hot
+    rule input gives the model's input width.
+
+    >>> from keras_lmrnn import zoo
+    >>> len(rule_tasks_of(zoo.load("yang20_dense_256_lmrnn-v1"), ["go"]))
+    20
+    """
     if rule_tasks is not None:
         return resolve_tasks(rule_tasks)
     width = model.input_shape[-1] if not isinstance(model.input_shape, list) else None
@@ -693,7 +700,7 @@ def lesion_clusters(
                 f"Invalid value for argument `clusters`: cluster {i} has unit indices outside 0..{n - 1} "
                 f"(the LMRNN layer has {n} units). Received: {g.min()}..{g.max()}"
             )
-    data = EvaluationData(names, trials_per_task, seed=seed, rule_tasks=_rule_tasks(model, names, rule_tasks))
+    data = EvaluationData(names, trials_per_task, seed=seed, rule_tasks=rule_tasks_of(model, names, rule_tasks))
     scratch = _clone(model)
     variables, readouts = _outgoing_variables(scratch, readout)
     originals = [np.array(keras.ops.convert_to_numpy(v)) for v in variables]

@@ -6,6 +6,7 @@
     keras-lmrnn sweep --models lmrnn:n=400,d=2 dense:n=400 --seeds 0-4 --steps 2000 --out runs/sweep
     keras-lmrnn report runs/sweep
     keras-lmrnn analyze modcog84_lmrnn_20x20_d6_lmrnn-v1 --out analysis/d6
+    keras-lmrnn fixed-points modcog84_lmrnn_20x20_d6_neurogym-indegree --tasks go dm1 --out fp/d6
     keras-lmrnn tasks --battery yang20
     keras-lmrnn tasks --plot dlygo_intl --out dlygo_intl.png
 
@@ -54,6 +55,7 @@ def _argument_type(convert, allowed, wanted):
 
 _positive_int = _argument_type(int, lambda v: v >= 1, "a positive integer")
 _nonnegative_int = _argument_type(int, lambda v: v >= 0, "an integer >= 0")
+_at_least_two = _argument_type(int, lambda v: v >= 2, "an integer >= 2")
 _positive_float = _argument_type(float, lambda v: v > 0 and math.isfinite(v), "a positive finite number")
 
 
@@ -193,6 +195,21 @@ def make_parser():
         help="also cluster the weights a run kept over training (train --keep-checkpoints)",
     )
     analyze.add_argument("--overwrite", action="store_true", help="replace an analysis folder keras-lmrnn made")
+
+    fixed = commands.add_parser(
+        "fixed-points", help="fixed and slow points of the hidden dynamics with a task's input held (keras_lmrnn.dynamics)"
+    )
+    fixed.add_argument("model", help="a zoo preset name or folder, a run folder, or a .keras file")
+    fixed.add_argument("--tasks", nargs="+", required=True, help="the tasks whose inputs are held, one search each")
+    fixed.add_argument("--out", required=True, help="output folder (a dynamics folder)")
+    fixed.add_argument("--battery", help="default: the battery the model was trained on if recorded, else modcog84")
+    fixed.add_argument("--period", default="fixation", help="the task period whose mean input is held (default fixation)")
+    fixed.add_argument("--initial-states", type=_positive_int, default=256,
+                       help="initial states per task, drawn from the network's trajectories (default 256)")
+    fixed.add_argument("--trials-per-task", type=_at_least_two, default=16, help="evaluation trials per task (default 16)")
+    fixed.add_argument("--steps", type=_nonnegative_int, default=2000, help="Adam steps of the search (default 2000)")
+    fixed.add_argument("--seed", type=_nonnegative_int, default=0, help="trials and initial states seed (default 0)")
+    fixed.add_argument("--overwrite", action="store_true", help="replace a dynamics folder keras-lmrnn made")
 
     tasks = commands.add_parser("tasks", help="list a battery, or draw one trial of a task")
     tasks.add_argument("--battery", help="default modcog84 (the list); with --plot, the task must be in it")
@@ -467,12 +484,19 @@ def cmd_analyze(args):
     if args.over_training and not (pathlib.Path(args.model) / "config.json").is_file():
         raise UsageError(f"--over-training needs a run folder trained with --keep-checkpoints; {args.model} is not one")
     runs.check_usable(args.out, "analysis", overwrite=args.overwrite)  # before the slow work
-    run = pathlib.Path(args.model)
-    # A run folder is analysed under its lock, so no training moves it meanwhile.
-    # (A read-only run folder, shared or downloaded, cannot be written by anyone: no lock needed.)
-    writable = os.access(run, os.W_OK)
-    with runs.lock(run) if runs.kind_of(run) == "run" and writable else contextlib.nullcontext():
+    with _reading(args.model):
         return _analyze_in(args)
+
+
+def _reading(model):
+    """A run folder is read under its lock, so no training moves it meanwhile.
+    (A read-only run folder, shared or downloaded, cannot be written by
+    anyone: no lock needed; nor for a preset or a file.)"""
+    from keras_lmrnn import runs
+
+    run = pathlib.Path(model)
+    writable = os.access(run, os.W_OK)
+    return runs.lock(run) if runs.kind_of(run) == "run" and writable else contextlib.nullcontext()
 
 
 def _analyze_in(args):
@@ -513,6 +537,31 @@ def _analyze_in(args):
     print(f"wrote {args.out}: analysis.npz, clusters.json and figures")
 
 
+def cmd_fixed_points(args):
+    from keras_lmrnn import analyze, dynamics, runs, tasks
+
+    runs.check_usable(args.out, "dynamics", overwrite=args.overwrite)  # before the slow work
+    with _reading(args.model):
+        model, battery = _model_and_battery(args)
+        unknown = [task for task in args.tasks if task not in tasks.names(battery)]
+        if unknown:
+            raise UsageError(f"--tasks {' '.join(unknown)}: not in battery {battery} (see keras-lmrnn tasks --battery {battery})")
+        source = analyze.source_record(args.model)
+        started = time.perf_counter()
+        try:
+            found = dynamics.fixed_points(model, args.tasks, rule_tasks=battery, period=args.period,
+                                          initial_states=args.initial_states, trials_per_task=args.trials_per_task,
+                                          seed=args.seed, steps=args.steps)
+        except ValueError as error:  # a task without the period, a dead network
+            raise UsageError(str(error)) from None
+    found.settings["seconds"] = round(time.perf_counter() - started, 1)
+    dynamics.write(found, args.out, source=source, overwrite=args.overwrite)
+    for task, entry in dynamics.record(found)["tasks"].items():
+        kinds = ", ".join(f"{entry[kind]} {kind}" for kind in dynamics.STABILITIES)
+        print(f"{task}: {entry['count']} points ({kinds})")
+    print(f"wrote {args.out}: {', '.join(dynamics.FILES)} ({found.settings['seconds']:.0f} s)")
+
+
 def cmd_tasks(args):
     from keras_lmrnn import runs, tasks
 
@@ -545,7 +594,7 @@ def cmd_tasks(args):
 
 COMMANDS = {
     "train": cmd_train, "evaluate": cmd_evaluate, "compare": cmd_compare, "sweep": cmd_sweep,
-    "report": cmd_report, "analyze": cmd_analyze, "tasks": cmd_tasks,
+    "report": cmd_report, "analyze": cmd_analyze, "fixed-points": cmd_fixed_points, "tasks": cmd_tasks,
 }
 
 

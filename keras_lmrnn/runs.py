@@ -62,16 +62,18 @@ FILES = {
         "analysis.npz", "clusters.json", "feature_map_agglomerative.png", "feature_map_kmeans.png",
         "silhouette.png", "lesions.png", "ftv.png", "clusters_over_training.png",
     },
+    "dynamics": {"fixed_points.npz", "fixed_points.json", "fixed_points.png", "eigenvalues.png"},
 }
-SUBFOLDERS = {"run": False, "comparison": True, "sweep": True, "analysis": False}
+SUBFOLDERS = {"run": False, "comparison": True, "sweep": True, "analysis": False, "dynamics": False}
 # Files named after a run folder of this kind beside them: a sweep's worker
 # logs, `<run>.log` (listed in the marker too when the sweep starts a worker).
-RUN_SUFFIXES = {"run": (), "comparison": (), "sweep": (".log",), "analysis": ()}
+RUN_SUFFIXES = {"run": (), "comparison": (), "sweep": (".log",), "analysis": (), "dynamics": ()}
 # Kinds whose contents are results only once a run has a checkpoint or a
 # diverged run's record: an overwrite that ends without one puts the old back.
 RUN_KINDS = ("run", "comparison", "sweep")
 # Plain subfolders and the file patterns they may hold: weights kept over training.
-PLAIN_FOLDERS = {"run": {"checkpoints": "step_*.weights.h5"}, "comparison": {}, "sweep": {}, "analysis": {}}
+PLAIN_FOLDERS = {"run": {"checkpoints": "step_*.weights.h5"}, "comparison": {}, "sweep": {}, "analysis": {},
+                 "dynamics": {}}
 # A run folder written before markers existed: resumable, never deleted.
 LEGACY_RUN = ("config.json", "state.json", "checkpoint.keras")
 
