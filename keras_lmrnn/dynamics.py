@@ -10,9 +10,11 @@ point is an `h` with `F(h) = h`; a slow point one where the speed
 points are found by minimising `q` from many initial states sampled from the
 network's own trajectories on the task's evaluation trials; the minimisation
 is a Keras model (the states are its weights) trained by Adam through
-`fit`, so it runs under any backend and on a GPU when there is one. Points
-that land together are merged; each kept point comes with its speed, the
-eigenvalues of the map's Jacobian there
+`fit`, so it runs under any backend and on a GPU when there is one. The map
+is also run forward from the same states (it reaches the attractors that
+descent on `q` can miss), and every end point is polished by Newton steps
+in float64. Points that land together are merged; each kept point comes
+with its speed, the eigenvalues of the map's Jacobian there
 
     J = (1 - alpha) I + alpha diag(f'(h K + c)) K^T
 
@@ -170,7 +172,10 @@ class FixedPoints:
         eigenvalues: (P, n) complex, the Jacobian's eigenvalues, largest
             modulus first.
         stability: (P,) "stable", "unstable" or "marginal".
-        basins: (P,) how many initial states ended at each point.
+        hits: (P,) how many end points of the search landed at each point
+            (each initial state gives two: by descent and by iterating the
+            map; see `find`). For a stable point, a rough measure of its
+            basin among the visited states.
         settings: the arguments of the search.
         activity: the `analysis.Activity` the initial states came from
             (`fixed_points` sets it; None from `find`).
@@ -182,7 +187,7 @@ class FixedPoints:
     speeds: np.ndarray
     eigenvalues: np.ndarray
     stability: np.ndarray
-    basins: np.ndarray
+    hits: np.ndarray
     settings: dict
     activity: object = None
 
@@ -193,13 +198,13 @@ class FixedPoints:
 
     def summary(self):
         """One dict per point: task, speed, stability, largest |eigenvalue|,
-        basin size, norm."""
+        hits, norm."""
         return [
             {"task": self.task_names[int(t)], "speed": float(s), "stability": str(st),
-             "max_abs_eigenvalue": float(np.abs(e[0])) if e.size else None, "basin": int(b),
+             "max_abs_eigenvalue": float(np.abs(e[0])) if e.size else None, "hits": int(b),
              "norm": float(np.linalg.norm(p))}
             for p, t, s, e, st, b in zip(self.points, self.tasks, self.speeds, self.eigenvalues,
-                                        self.stability, self.basins)
+                                        self.stability, self.hits)
         ]
 
 
@@ -228,15 +233,20 @@ def _total(y_true, y_pred):
     return ops.sum(y_pred)
 
 
-def find(step, states, rows=None, steps=2000, learning_rate=0.1, newton=10, max_speed=1e-4, tolerance=1e-2,
-         margin=1e-3, task_names=None, eigenvalues=True):
-    """Minimises the speed from each initial state; merges and classifies.
+def find(step, states, rows=None, steps=2000, learning_rate=0.1, iterations=1000, newton=10, max_speed=1e-4,
+         tolerance=1e-2, margin=1e-3, task_names=None, eigenvalues=True):
+    """Searches from each initial state; merges and classifies what it finds.
 
-    Three stages: Adam on the sum of speeds (float32, through Keras, so on
-    the backend's device); the end points merged (within `tolerance`); each
-    merged point polished by damped Newton steps on `F(h) - h = 0` (float64,
-    numpy: one (n, n) solve per step and point, exact for a piecewise-linear
-    network once the active units settle), then merged again.
+    Each initial state gives two end points: one by Adam on the sum of
+    speeds (float32, through Keras, so on the backend's device; finds
+    unstable points and slow points as well as stable ones), one by running
+    the map itself `iterations` times (float64; lands on the attractors the
+    network actually reaches, which descent on the speed can miss when the
+    map expands strongly elsewhere). The end points are merged (within
+    `tolerance`); each merged point is polished by damped Newton steps on
+    `F(h) - h = 0` (float64, one (n, n) solve per step and point, exact for
+    a piecewise-linear network once its active units settle), then merged
+    again.
 
     Args:
         step: a `StepMap`.
@@ -245,6 +255,8 @@ def find(step, states, rows=None, steps=2000, learning_rate=0.1, newton=10, max_
         steps: Adam steps (default 2000).
         learning_rate: Adam's learning rate, decayed by a cosine to 1% of it
             (default 0.1).
+        iterations: steps of the map run from each initial state (default
+            1000; 0: descent only).
         newton: Newton steps per merged point (default 10; 0: none).
         max_speed: points slower than this at the end are kept (default
             1e-4; None keeps every point). Exact fixed points end near
@@ -265,8 +277,8 @@ def find(step, states, rows=None, steps=2000, learning_rate=0.1, newton=10, max_
     >>> import numpy as np
     >>> step = StepMap(0.5 * np.eye(2), [[1.0, 2.0]], 0.5, "linear")   # fixed point: c / (1 - 0.5)
     >>> found = find(step, np.zeros((4, 2)), steps=100)
-    >>> np.round(found.points, 6).tolist(), found.stability.tolist(), found.basins.tolist()
-    ([[2.0, 4.0]], ['stable'], [4])
+    >>> np.round(found.points, 6).tolist(), found.stability.tolist(), found.hits.tolist()
+    ([[2.0, 4.0]], ['stable'], [8])
     """
     states = np.asarray(states, np.float64)
     if states.ndim != 2 or states.shape[1] != step.n or states.shape[0] < 1:
@@ -283,6 +295,7 @@ def find(step, states, rows=None, steps=2000, learning_rate=0.1, newton=10, max_
             f"({len(states)} states). Received: {rows!r}"
         )
     steps = check_int("steps", steps, 0)
+    iterations = check_int("iterations", iterations, 0)
     newton = check_int("newton", newton, 0)
     learning_rate = check_number("learning_rate", learning_rate, 0.0, None, open_below=True)
     tolerance = check_number("tolerance", tolerance, 0.0, None)
@@ -295,14 +308,18 @@ def find(step, states, rows=None, steps=2000, learning_rate=0.1, newton=10, max_
             f"Invalid value for argument `task_names`: expected {len(step.drive)} names (one per drive row). "
             f"Received: {names!r}"
         )
-    final = _descend(step, states, rows, steps, learning_rate)
-    points, point_rows, basins = _merge(step, final, rows, np.ones(len(final), int), tolerance)
-    if newton:
+    ends = [_descend(step, states, rows, steps, learning_rate)]
+    if iterations:
+        ends.append(_iterate(step, states, rows, iterations))
+    ends, end_rows = np.concatenate(ends), np.tile(rows, len(ends))
+    finite = np.isfinite(ends).all(axis=1)  # an iterated map may run off to infinity
+    points, point_rows, hits = _merge(step, ends[finite], end_rows[finite], np.ones(finite.sum(), int), tolerance)
+    if newton and len(points):
         points = np.stack([_polish(step, point, row, newton) for point, row in zip(points, point_rows)])
-        points, point_rows, basins = _merge(step, points, point_rows, basins, tolerance)
+        points, point_rows, hits = _merge(step, points, point_rows, hits, tolerance)
     speeds = step.speed(points, point_rows)
     keep = np.isfinite(speeds) if max_speed is None else speeds <= max_speed
-    points, point_rows, speeds, basins = points[keep], point_rows[keep], speeds[keep], basins[keep]
+    points, point_rows, speeds, hits = points[keep], point_rows[keep], speeds[keep], hits[keep]
     spectra = np.zeros((len(points), step.n if eigenvalues else 0), complex)
     stability = np.full(len(points), "", dtype=object)
     for i, (point, row) in enumerate(zip(points, point_rows)):
@@ -313,9 +330,17 @@ def find(step, states, rows=None, steps=2000, learning_rate=0.1, newton=10, max_
         largest = np.abs(spectra[i, 0])
         stability[i] = "stable" if largest < 1 - margin else "unstable" if largest > 1 + margin else "marginal"
     settings = {"initial_states": int(len(states)), "steps": steps, "learning_rate": learning_rate,
-                "newton": newton, "max_speed": max_speed, "tolerance": tolerance, "margin": margin,
-                "initial_states_dropped_as_too_fast": int(len(states) - basins.sum())}
-    return FixedPoints(names, points, point_rows, speeds, spectra, stability.astype(str), basins, settings)
+                "iterations": iterations, "newton": newton, "max_speed": max_speed, "tolerance": tolerance,
+                "margin": margin, "end_points": int(len(ends)), "end_points_dropped": int(len(ends) - hits.sum())}
+    return FixedPoints(names, points, point_rows, speeds, spectra, stability.astype(str), hits, settings)
+
+
+def _iterate(step, states, rows, iterations):
+    """The map run `iterations` times from each state (float64)."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        for _ in range(iterations):
+            states = step(states, rows)
+    return states
 
 
 def _descend(step, states, rows, steps, learning_rate):
@@ -397,8 +422,8 @@ def fixed_points(model, tasks, rule_tasks=None, period="fixation", initial_state
         trials_per_task: evaluation trials per task (default 16).
         seed: seed of the trials and of the draw of initial states.
         noise: std of the noise added to the initial states (default 0).
-        **search: passed to `find` (steps, learning_rate, max_speed,
-            tolerance, margin, eigenvalues).
+        **search: passed to `find` (steps, learning_rate, iterations,
+            newton, max_speed, tolerance, margin, eigenvalues).
 
     Returns:
         A `FixedPoints` whose `settings` also record these arguments.
@@ -559,7 +584,7 @@ def write(found, folder, source=None, overwrite=False):
     with runs.open_folder(folder, "dynamics", overwrite=overwrite) as out:
         buffer = io.BytesIO()
         np.savez_compressed(buffer, points=found.points, tasks=found.tasks, speeds=found.speeds,
-                            eigenvalues=found.eigenvalues, stability=found.stability, basins=found.basins,
+                            eigenvalues=found.eigenvalues, stability=found.stability, hits=found.hits,
                             task_names=np.array(found.task_names))
         runs.atomic_write(out / "fixed_points.npz", lambda temp: pathlib.Path(temp).write_bytes(buffer.getvalue()))
         content = record(found)

@@ -36,7 +36,7 @@ def test_a_linear_network_has_its_one_fixed_point_and_spectrum():
     # h = h K + c  =>  h = c (I - K)^-1 (float32 weights: compare with what the layer holds)
     k32, c = kernel.astype("float32").astype(float), x @ input_kernel.astype("float32") + bias.astype("float32")
     exact = c @ np.linalg.inv(np.eye(4) - k32)
-    assert found.points.shape == (1, 4) and found.basins.tolist() == [20]
+    assert found.points.shape == (1, 4) and found.hits.tolist() == [40]  # 20 by descent, 20 by iterating
     np.testing.assert_allclose(found.points[0], exact[0], atol=1e-6)
     expected = 0.5 + 0.5 * np.linalg.eigvals(k32)
     np.testing.assert_allclose(np.sort_complex(found.eigenvalues[0]), np.sort_complex(expected), atol=1e-6)
@@ -57,7 +57,7 @@ def test_two_attractors_and_the_saddle_between_them():
     # Jacobian at the saddle: 0.5 I + 0.5 * [[0, -2], [-2, 0]] -> eigenvalues 1.5 and -0.5
     np.testing.assert_allclose(sorted(found.eigenvalues[order][1].real), [-0.5, 1.5], atol=1e-6)
     np.testing.assert_allclose(found.eigenvalues[order][0], [0.5, 0.5], atol=1e-6)
-    assert found.basins.sum() == len(starts)
+    assert found.hits.sum() == 2 * len(starts)
 
 
 @pytest.fixture(scope="module")
@@ -74,7 +74,7 @@ def test_a_preset_twice_gives_the_same_points(preset):
     np.testing.assert_array_equal(first.tasks, second.tasks)
     assert set(first.stability) <= set(dynamics.STABILITIES)
     assert (first.speeds <= 1e-4).all() and first.settings["period"] == "fixation"
-    assert first.basins.sum() + first.settings["initial_states_dropped_as_too_fast"] == 48
+    assert first.hits.sum() + first.settings["end_points_dropped"] == first.settings["end_points"] == 96
     record = dynamics.record(first)
     assert sum(entry["count"] for entry in record["tasks"].values()) == len(first.points)
 
