@@ -533,7 +533,7 @@ def cluster_units(ntv, method="agglomerative", k_max=40, seed=0, units=None, n_i
     >>> result = cluster_units(ntv, "kmeans", units=units)         # doctest: +SKIP
     >>> result.k, result.clusters[0]                              # doctest: +SKIP
     """
-    from scipy.cluster.hierarchy import fcluster, linkage
+    from scipy.cluster.hierarchy import linkage
     from scipy.spatial.distance import pdist, squareform
     from sklearn.metrics import silhouette_score
 
@@ -563,11 +563,7 @@ def cluster_units(ntv, method="agglomerative", k_max=40, seed=0, units=None, n_i
     best = {}  # number of clusters -> (score, labels)
     seen = set()
     for k in range(2, min(k_max, rows - 1) + 1):
-        if tree is not None:
-            labels = fcluster(tree, k, criterion="maxclust") - 1
-        else:
-            labels = _kmeans(ntv, k, seed, n_init)
-        labels = _canonical(labels)
+        labels = _partition(ntv, k, tree, seed, n_init)
         key = labels.tobytes()
         found = int(labels.max()) + 1
         if key in seen or not 2 <= found <= rows - 1:
@@ -587,6 +583,14 @@ def cluster_units(ntv, method="agglomerative", k_max=40, seed=0, units=None, n_i
     labels, preferred = _by_preferred_task(ntv, best[k][1])
     order = np.argsort(labels, kind="stable")
     return ClusterResult(labels, k, ks, scores, order, units, preferred, method)
+
+
+def _partition(ntv, k, tree, seed, n_init):
+    """Labels of one k: a cut of the ward tree, or k-means when `tree` is None."""
+    from scipy.cluster.hierarchy import fcluster
+
+    labels = fcluster(tree, k, criterion="maxclust") - 1 if tree is not None else _kmeans(ntv, k, seed, n_init)
+    return _canonical(labels)
 
 
 def _kmeans(ntv, k, seed, n_init):
@@ -620,6 +624,173 @@ def _by_preferred_task(ntv, labels):
     mapping = np.empty(k, dtype=int)
     mapping[new_order] = np.arange(k)
     return mapping[labels], preferred[new_order]
+
+
+# ----------------------------------------------------------------------------
+# How far a chosen k can be trusted
+
+
+@dataclasses.dataclass(eq=False)
+class ClusterStability:
+    """How well a chosen partition holds up, and whether its k is clear.
+
+    Attributes:
+        method: the clustering method.
+        k: the partition's number of clusters.
+        split_half: (repeats,) adjusted Rand index between the partitions
+            (same k, same method, same units) of two disjoint halves of each
+            task's trials, one value per random split: 1 for the same
+            partition, about 0 for chance agreement.
+        silhouette: the partition's silhouette score.
+        control_silhouette: the best silhouette score of the same method on
+            the rotated activity (`rotate_activity`), whose units are not
+            task-specific; None when not computed.
+        at_edge: whether k is the largest k the search tried.
+        min_agreement: the split-half agreement a clear k needs.
+    """
+
+    method: str
+    k: int
+    split_half: np.ndarray
+    silhouette: float
+    control_silhouette: object
+    at_edge: bool
+    min_agreement: float
+
+    @property
+    def agreement(self):
+        """Mean split-half adjusted Rand index."""
+        return float(np.mean(self.split_half))
+
+    @property
+    def reasons(self):
+        """Why k is not clear (empty when it is)."""
+        why = []
+        if self.at_edge:
+            why.append("k at the edge of the range searched")
+        if self.control_silhouette is not None and self.silhouette <= self.control_silhouette:
+            why.append(f"silhouette {self.silhouette:.3f} no better than the rotation control's "
+                       f"{self.control_silhouette:.3f}")
+        if self.agreement < self.min_agreement:
+            why.append(f"split-half agreement {self.agreement:.3f} below {self.min_agreement}")
+        return why
+
+    @property
+    def clear(self):
+        """Whether k can be reported as a number."""
+        return not self.reasons
+
+    def verdict(self):
+        """`"k = 8 (split-half ARI 0.71)"` or `"no clear k (...)"`.
+
+        >>> ClusterStability("kmeans", 40, np.array([0.9]), 0.3, 0.1, True, 0.5).verdict()
+        'no clear k (k at the edge of the range searched)'
+        """
+        if self.clear:
+            return f"k = {self.k} (split-half ARI {self.agreement:.2f})"
+        return f"no clear k ({'; '.join(self.reasons)})"
+
+    def record(self):
+        """A JSON-ready dict."""
+        return {"k": int(self.k), "clear": self.clear, "verdict": self.verdict(),
+                "split_half_ari": [round(float(v), 4) for v in self.split_half],
+                "split_half_ari_mean": round(self.agreement, 4), "silhouette": round(float(self.silhouette), 4),
+                "control_silhouette": None if self.control_silhouette is None else round(float(self.control_silhouette), 4),
+                "at_edge": bool(self.at_edge), "min_agreement": self.min_agreement}
+
+
+def cluster_stability(act, result, repeats=10, seed=0, window="stimulus", control=True, k_max=40,
+                      min_agreement=0.5, n_init=20):
+    """Split-half stability of a partition, and its rotation control.
+
+    Each repeat splits every task's trials at random into two disjoint
+    halves, computes the task variance of each half, normalises the
+    partition's units by their maximum (as `normalize`), partitions both
+    halves with the same method at the same k, and scores their agreement
+    by the adjusted Rand index. k is "clear" when it is not the largest k
+    searched, its silhouette beats the rotation control's best, and the
+    mean agreement reaches `min_agreement`.
+
+    Args:
+        act: the `Activity` the partition was computed from (>= 2 trials
+            per task and half, so >= 4 per task).
+        result: a `ClusterResult` of `cluster_units` on that activity.
+        repeats: random splits (default 10).
+        seed: seed of the splits, of k-means and of the rotation.
+        window: the task-variance window the partition used.
+        control: also cluster the rotated activity (default True).
+        k_max: the `k_max` the partition's search used (default 40).
+        min_agreement: the split-half ARI a clear k needs (default 0.5).
+        n_init: k-means restarts (default 20).
+
+    Returns:
+        A `ClusterStability`.
+
+    Example:
+
+    >>> stability = cluster_stability(act, clusters)        # doctest: +SKIP
+    >>> stability.verdict()                                 # doctest: +SKIP
+    'k = 3 (split-half ARI 0.64)'
+    """
+    from scipy.cluster.hierarchy import linkage
+    from sklearn.metrics import adjusted_rand_score
+
+    _check_activity(act)
+    repeats = check_int("repeats", repeats, 1)
+    seed = check_int("seed", seed, 0)
+    fewest = min(len(n) for n in act.lengths)
+    if fewest < 4:
+        raise ValueError(
+            f"Invalid value for argument `act`: split halves need at least 4 trials per task (2 per half); "
+            f"the activity has {fewest} for some task."
+        )
+    rng = np.random.default_rng([seed, 0x73706C74])
+    agreement = []
+    for _ in range(repeats):
+        halves = [[], []]
+        for n in act.lengths:
+            order = rng.permutation(len(n))
+            halves[0].append(np.sort(order[: len(n) // 2]))
+            halves[1].append(np.sort(order[len(n) // 2 :]))
+        labels = []
+        for chosen in halves:
+            part = _trials(act, chosen)
+            tv = task_variance(part, window)[result.units]
+            ntv = tv / np.maximum(tv.max(axis=1, keepdims=True), 1e-12)
+            tree = linkage(ntv, method="ward") if result.method == "agglomerative" else None
+            labels.append(_partition(ntv, result.k, tree, seed, n_init))
+        agreement.append(adjusted_rand_score(*labels))
+    control_score = None
+    if control:
+        rotated = task_variance(rotate_activity(act, seed=seed), window)
+        ntv, units = normalize(rotated)
+        control_score = float(cluster_units(ntv, result.method, k_max=k_max, seed=seed, units=units,
+                                            n_init=n_init).scores.max())
+    silhouette = float(result.scores[list(result.ks).index(result.k)])
+    at_edge = result.k == int(max(result.ks))  # the largest k scored
+    return ClusterStability(result.method, int(result.k), np.array(agreement), silhouette, control_score,
+                            bool(at_edge), float(min_agreement))
+
+
+def method_agreement(first, second):
+    """Adjusted Rand index between two partitions of the same units.
+
+    >>> a = ClusterResult(np.array([0, 0, 1]), 2, None, None, None, np.arange(3), None, "kmeans")
+    >>> method_agreement(a, a)
+    1.0
+    """
+    from sklearn.metrics import adjusted_rand_score
+
+    if not np.array_equal(first.units, second.units):
+        raise ValueError("Invalid value for argument `second`: its partition covers other units than `first`'s.")
+    return float(adjusted_rand_score(first.labels, second.labels))
+
+
+def _trials(act, chosen):
+    """The activity of the chosen trials of each task."""
+    return Activity(act.task_names, [r[c] for r, c in zip(act.rates, chosen)],
+                    [n[c] for n, c in zip(act.lengths, chosen)],
+                    [[p[i] for i in c] for p, c in zip(act.periods, chosen)])
 
 
 # ----------------------------------------------------------------------------

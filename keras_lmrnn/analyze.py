@@ -2,7 +2,8 @@
 
 `analyze(model, battery)` runs the pieces of `keras_lmrnn.analysis` in turn:
 hidden activity on the seeded evaluation trials, task variance, the active
-units' normalised variance, clusters by each method (silhouette choice of k),
+units' normalised variance, clusters by each method (silhouette choice of k)
+with their split-half stability and rotation control (k, or "no clear k"),
 the lesion of every cluster, fractional task variance of the classic task
 pairs with its rotation control. `clusters_over_training(run, ...)` repeats
 the clustering on the weights a run kept (`train --keep-checkpoints`), for
@@ -24,7 +25,8 @@ import numpy as np
 
 from keras_lmrnn import analysis, runs
 
-def analyze(model, battery, trials_per_task=32, seed=0, methods=analysis.METHODS, lesions=True, progress=None):
+def analyze(model, battery, trials_per_task=32, seed=0, methods=analysis.METHODS, lesions=True, stability=True,
+            progress=None):
     """Runs the analysis; returns a dict of its parts (see `write`).
 
     Args:
@@ -34,6 +36,9 @@ def analyze(model, battery, trials_per_task=32, seed=0, methods=analysis.METHODS
         seed: seed of the evaluation trials and of k-means (default 0).
         methods: clustering methods, from ("agglomerative", "kmeans").
         lesions: also lesion every cluster of the first method.
+        stability: also measure each partition's split-half stability and
+            rotation control (`analysis.cluster_stability`; needs >= 4
+            trials per task).
         progress: optional `f(stage_name)` called as each stage starts.
     """
     for method in methods:
@@ -59,6 +64,13 @@ def analyze(model, battery, trials_per_task=32, seed=0, methods=analysis.METHODS
         clusters[method] = analysis.cluster_units(ntv, method=method, seed=seed, units=units)
     result = {"task_names": list(act.task_names), "tv": tv, "ntv": ntv, "units": units, "clusters": clusters,
               "settings": {"battery": battery, "trials_per_task": trials_per_task, "seed": seed, "window": "stimulus"}}
+    if stability:
+        result["stability"] = {}
+        for method in methods:
+            stage(f"stability ({method})")
+            result["stability"][method] = analysis.cluster_stability(act, clusters[method], seed=seed)
+        if len(methods) == 2:
+            result["method_agreement"] = analysis.method_agreement(*clusters.values())
     if lesions and methods:
         stage(f"lesions ({methods[0]})")
         result["lesions"] = analysis.lesion_clusters(model, clusters[methods[0]], battery, trials_per_task, seed)
@@ -122,6 +134,10 @@ def clusters_record(result):
                 for c, size in enumerate(found.sizes)
             ],
         }
+        if method in result.get("stability", {}):
+            record["methods"][method]["stability"] = result["stability"][method].record()
+    if "method_agreement" in result:
+        record["method_agreement_ari"] = round(float(result["method_agreement"]), 4)
     if "lesions" in result:
         lesions = result["lesions"]
         record["lesions"] = {

@@ -190,6 +190,8 @@ def make_parser():
     analyze.add_argument("--seed", type=_nonnegative_int, default=0, help="trials and k-means seed (default 0)")
     analyze.add_argument("--method", choices=["both", "agglomerative", "kmeans"], default="both")
     analyze.add_argument("--no-lesions", action="store_true", help="skip the lesion of every cluster")
+    analyze.add_argument("--no-stability", action="store_true",
+                         help="skip the split-half stability and rotation control of each partition")
     analyze.add_argument(
         "--over-training", action="store_true",
         help="also cluster the weights a run kept over training (train --keep-checkpoints)",
@@ -510,7 +512,10 @@ def _analyze_in(args):
     kept = len(training.kept_checkpoints(args.model)) if args.over_training else 0
     if args.over_training and not kept:
         raise UsageError(f"--over-training: {args.model} kept no weights over training (train it with --keep-checkpoints)")
-    stages = 3 + len(methods) + (0 if args.no_lesions else 1) + kept
+    if not args.no_stability and args.trials_per_task < 4:
+        raise UsageError(f"--trials-per-task {args.trials_per_task}: the stability of the clusters needs at least 4 "
+                         "(two halves of 2); give more, or --no-stability")
+    stages = 3 + len(methods) * (1 if args.no_stability else 2) + (0 if args.no_lesions else 1) + kept
     done = [0]
     started = time.perf_counter()
 
@@ -520,7 +525,7 @@ def _analyze_in(args):
 
     try:
         result = analyze.analyze(model, battery, args.trials_per_task, args.seed, methods,
-                                 lesions=not args.no_lesions, progress=progress)
+                                 lesions=not args.no_lesions, stability=not args.no_stability, progress=progress)
         history = None
         if args.over_training:
             history, skipped = analyze.clusters_over_training(args.model, battery, args.trials_per_task, args.seed,
@@ -532,8 +537,13 @@ def _analyze_in(args):
     result["source"] = source
     analyze.write(result, args.out, history=history, overwrite=args.overwrite)
     for method, found in result["clusters"].items():
-        print(f"{method}: k = {found.k} clusters of {len(result['units'])} active units "
-              f"(silhouette {max(found.scores):.3f})")
+        line = (f"{method}: k = {found.k} clusters of {len(result['units'])} active units "
+                f"(silhouette {max(found.scores):.3f})")
+        if method in result.get("stability", {}):
+            line += f"; {result['stability'][method].verdict()}"
+        print(line)
+    if "method_agreement" in result:
+        print(f"agreement of the two methods' partitions: ARI {result['method_agreement']:.3f}")
     print(f"wrote {args.out}: analysis.npz, clusters.json and figures")
 
 

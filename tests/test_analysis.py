@@ -333,3 +333,60 @@ def test_every_analysis_figure_is_drawn(planted):
     assert labels == act.task_names
     with pytest.raises(ValueError, match="`pairs`"):
         analysis.plot_ftv(tv, act.task_names)  # none of Yang's pairs among task0..task7
+
+
+def _grouped_activity(groups, trials=8, steps=6, noise=0.01, seed=0):
+    """Units in `groups` blocks; block g varies across trials on task g only."""
+    rng = np.random.default_rng(seed)
+    units = sum(groups)
+    owner = np.repeat(np.arange(len(groups)), groups)
+    rates = []
+    for task in range(len(groups)):
+        r = noise * rng.standard_normal((trials, steps, units))
+        r[:, :, owner == task] += rng.standard_normal((trials, steps, int((owner == task).sum())))
+        rates.append(np.abs(r))
+    periods = [[{"fixation": (0, 1), "stimulus": (1, steps)}] * trials for _ in groups]
+    return analysis.Activity([f"t{k}" for k in range(len(groups))], rates, [np.full(trials, steps)] * len(groups),
+                             periods)
+
+
+def test_a_clear_partition_is_stable_and_beats_its_control():
+    act = _grouped_activity([10, 10, 10])
+    ntv, units = analysis.normalize(analysis.task_variance(act))
+    result = analysis.cluster_units(ntv, "agglomerative", units=units)
+    assert result.k == 3
+    stability = analysis.cluster_stability(act, result, repeats=4)
+    assert stability.agreement > 0.9 and stability.clear
+    assert stability.silhouette > stability.control_silhouette
+    assert stability.verdict().startswith("k = 3 (split-half ARI")
+    assert stability.record()["clear"] is True
+
+
+def test_structureless_activity_reads_no_clear_k():
+    rng = np.random.default_rng(1)
+    act = _grouped_activity([30], trials=8)
+    act = analysis.Activity(["t0", "t1", "t2"], [np.abs(rng.standard_normal((8, 6, 30))) for _ in range(3)],
+                            act.lengths * 3, act.periods * 3)
+    ntv, units = analysis.normalize(analysis.task_variance(act))
+    result = analysis.cluster_units(ntv, "kmeans", units=units, n_init=2)
+    stability = analysis.cluster_stability(act, result, repeats=4, n_init=2)
+    assert not stability.clear and stability.verdict().startswith("no clear k (")
+
+
+def test_stability_needs_four_trials_per_task():
+    act = _grouped_activity([5, 5], trials=3)
+    ntv, units = analysis.normalize(analysis.task_variance(act))
+    result = analysis.cluster_units(ntv, units=units)
+    with pytest.raises(ValueError, match="at least 4 trials"):
+        analysis.cluster_stability(act, result)
+
+
+def test_method_agreement_compares_partitions_of_the_same_units():
+    act = _grouped_activity([6, 6, 6])
+    ntv, units = analysis.normalize(analysis.task_variance(act))
+    ward = analysis.cluster_units(ntv, "agglomerative", units=units)
+    kmeans = analysis.cluster_units(ntv, "kmeans", units=units)
+    assert analysis.method_agreement(ward, kmeans) == pytest.approx(1.0)
+    other = analysis.cluster_units(ntv[:-1], "kmeans", units=units[:-1])
+    with pytest.raises(ValueError, match="other units"):
+        analysis.method_agreement(ward, other)

@@ -38,6 +38,10 @@ def test_analyze_a_preset(capsys, tmp_path):
         assert 2 <= found["k"] <= 40 and len(found["clusters"]) == found["k"]
         assert sum(c["size"] for c in found["clusters"]) == record["active_units"]
         assert f"{method}: k = {found['k']}" in text
+        stability = found["stability"]
+        assert len(stability["split_half_ari"]) == 10 and stability["verdict"] in text
+        assert stability["verdict"].startswith("k = " if stability["clear"] else "no clear k (")
+    assert -1 <= record["method_agreement_ari"] <= 1 and "agreement of the two methods" in text
     arrays = np.load(out / "analysis.npz")
     assert arrays["tv"].shape == (256, 20) and np.isfinite(arrays["ntv"]).all()
     assert arrays["lesion_change"].shape == (record["methods"]["agglomerative"]["k"], 20)
@@ -110,3 +114,9 @@ def test_bad_analyze_arguments_get_one_line(capsys, tmp_path, extra, words):
     assert status == 2 and len(err.strip().splitlines()) == 1 and words in err, err
     assert not (tmp_path / "a").exists()
     assert (tmp_path / "mine" / "notes.txt").read_text() == "x"
+
+
+def test_stability_needs_four_trials_per_task(capsys, tmp_path):
+    status, _, err = run_cli(capsys, "analyze", "yang20_lmrnn_16x16_d2_lmrnn-v1", "--out", tmp_path / "a",
+                             "--trials-per-task", "3")
+    assert status == 2 and "--no-stability" in err and not (tmp_path / "a").exists()
