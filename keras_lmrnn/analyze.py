@@ -161,7 +161,7 @@ def source_record(source):
 
     path = pathlib.Path(source)
     step = None
-    if str(source) in zoo.list_presets() or (path.is_dir() and (path / "metadata.json").exists()):
+    if zoo.is_preset_name(str(source)) or (path.is_dir() and (path / "metadata.json").exists()):
         file = zoo.preset_path(source) / "model.weights.h5"
         try:
             step = zoo.metadata(source).get("steps")

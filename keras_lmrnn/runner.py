@@ -189,7 +189,7 @@ def load_model(source):
     from keras_lmrnn import zoo
 
     path = pathlib.Path(source)
-    if source in zoo.list_presets() or (path.is_dir() and (path / "metadata.json").exists()):
+    if zoo.is_preset_name(source) or (path.is_dir() and (path / "metadata.json").exists()):
         try:
             return zoo.load(source), zoo.metadata(source).get("battery")
         except zoo.PresetError as error:

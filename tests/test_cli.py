@@ -93,3 +93,13 @@ def test_bad_arguments_exit_2_with_one_line(tmp_path, args, words):
     # TensorFlow may log its own start-up lines; ours is the one line we own.
     errors = [line for line in done.stderr.splitlines() if line.startswith("keras-lmrnn")]
     assert len(errors) == 1 and ": error: " in errors[0] and words in errors[0], done.stderr
+
+
+def test_evaluate_takes_a_former_preset_name_as_zoo_load_does(capsys, recwarn):
+    from keras_lmrnn import cli as cli_module
+    from keras_lmrnn import zoo
+
+    old = next(iter(zoo.ALIASES))
+    assert cli_module.main(["evaluate", old, "--trials-per-task", "1"]) == 0, capsys.readouterr().err
+    assert "mean response accuracy" in capsys.readouterr().out
+    assert any(issubclass(w.category, FutureWarning) and zoo.ALIASES[old] in str(w.message) for w in recwarn)

@@ -47,6 +47,16 @@ def list_presets():
     return list(PRESETS)
 
 
+def is_preset_name(name):
+    """Whether `name` names a preset: a registered name or a former one
+    (`registry.ALIASES`, loaded with a FutureWarning).
+
+    >>> is_preset_name("modcog84_lmrnn_20x20_d6"), is_preset_name("runs/d6")
+    (True, False)
+    """
+    return isinstance(name, str) and (name in PRESETS or name in ALIASES)
+
+
 def preset_path(name_or_path):
     """The folder of a registered preset name, or a given folder path.
 
