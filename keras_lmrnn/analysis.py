@@ -58,6 +58,8 @@ from keras_lmrnn.validation import check_int
 WINDOWS = ("stimulus", "trial")
 NORMALIZATIONS = ("max", "sum")
 METHODS = ("agglomerative", "kmeans")
+# A best k above this fraction of the largest k scored is "at the edge" (cluster_stability).
+EDGE = 0.8
 # Yang et al. (2019): a unit is active when its task variances sum above this.
 ACTIVE_THRESHOLD = 1e-3
 # Yang et al.'s fractional-task-variance pairs (their names -> ours):
@@ -645,7 +647,10 @@ class ClusterStability:
         control_silhouette: the best silhouette score of the same method on
             the rotated activity (`rotate_activity`), whose units are not
             task-specific; None when not computed.
-        at_edge: whether k is the largest k the search tried.
+        at_edge: whether k lies in the top fifth of the range scored (k >
+            0.8 x the largest k scored, e.g. 33-40 of 2-40): with silhouette
+            curves this flat, a best k there cannot be told from a curve
+            still rising past the range.
         min_agreement: the split-half agreement a clear k needs.
     """
 
@@ -667,7 +672,7 @@ class ClusterStability:
         """Why k is not clear (empty when it is)."""
         why = []
         if self.at_edge:
-            why.append("k at the edge of the range searched")
+            why.append("k at the top edge of the range searched")
         if self.control_silhouette is not None and self.silhouette <= self.control_silhouette:
             why.append(f"silhouette {self.silhouette:.3f} no better than the rotation control's "
                        f"{self.control_silhouette:.3f}")
@@ -684,7 +689,7 @@ class ClusterStability:
         """`"k = 8 (split-half ARI 0.71)"` or `"no clear k (...)"`.
 
         >>> ClusterStability("kmeans", 40, np.array([0.9]), 0.3, 0.1, True, 0.5).verdict()
-        'no clear k (k at the edge of the range searched)'
+        'no clear k (k at the top edge of the range searched)'
         """
         if self.clear:
             return f"k = {self.k} (split-half ARI {self.agreement:.2f})"
@@ -707,9 +712,9 @@ def cluster_stability(act, result, repeats=10, seed=0, window="stimulus", contro
     halves, computes the task variance of each half, normalises the
     partition's units by their maximum (as `normalize`), partitions both
     halves with the same method at the same k, and scores their agreement
-    by the adjusted Rand index. k is "clear" when it is not the largest k
-    searched, its silhouette beats the rotation control's best, and the
-    mean agreement reaches `min_agreement`.
+    by the adjusted Rand index. k is "clear" when it is not in the top fifth
+    of the range searched, its silhouette beats the rotation control's best,
+    and the mean agreement reaches `min_agreement`.
 
     Args:
         act: the `Activity` the partition was computed from (>= 2 trials
@@ -767,7 +772,7 @@ def cluster_stability(act, result, repeats=10, seed=0, window="stimulus", contro
         control_score = float(cluster_units(ntv, result.method, k_max=k_max, seed=seed, units=units,
                                             n_init=n_init).scores.max())
     silhouette = float(result.scores[list(result.ks).index(result.k)])
-    at_edge = result.k == int(max(result.ks))  # the largest k scored
+    at_edge = result.k > EDGE * int(max(result.ks))
     return ClusterStability(result.method, int(result.k), np.array(agreement), silhouette, control_score,
                             bool(at_edge), float(min_agreement))
 
