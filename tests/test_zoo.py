@@ -200,7 +200,10 @@ def test_card_and_metadata_state_the_same_clusters(name):
     section = card.split("## Clusters\n")[1].split("\n## ")[0]
     assert section == tool.card_section(entry)[len("## Clusters\n"):].rstrip("\n") + "\n"
     for method in tool.METHODS:
-        assert f"k = {entry[method]['k']}, silhouette {entry[method]['best_silhouette']:.3f}" in section
+        assert f"best silhouette {entry[method]['best_silhouette']:.3f} at k = {entry[method]['k']}" in section
+        stability = entry[method]["stability"]
+        assert stability["verdict"] in section and stability["k"] == entry[method]["k"]
+        assert stability["verdict"].startswith("k = " if stability["clear"] else "no clear k (")
         assert len(entry[method]["ks"]) == len(entry[method]["silhouette"])
         assert sum(entry[method]["sizes"]) == entry["active_units"]
     assert "](feature_map.png)" in section

@@ -8,12 +8,15 @@ For each preset (default: all registered ones), with the fixed settings of
 SETTINGS (32 seeded evaluation trials per task, seed 0, the "stimulus" window,
 max normalisation of active units, k = 2..40), the paper's agglomerative (ward)
 clustering and Yang et al.'s k-means, the number of clusters chosen by the best
-silhouette score (see keras_lmrnn.analysis and ANALYSIS.md). It then writes,
-in the preset's folder:
+silhouette score (see keras_lmrnn.analysis and ANALYSIS.md), each with its
+stability (`analysis.cluster_stability`: split-half agreement at the chosen k,
+the rotation control, the edge of the range; a k that fails any of them is
+reported as "no clear k"). It then writes, in the preset's folder:
 
 - `feature_map.png`: the normalised task variance sorted by agglomerative cluster;
 - metadata.json: a "clusters" entry (settings, command, active units, and per
-  method the chosen k, the silhouette curve, cluster sizes and preferred tasks);
+  method the chosen k, the silhouette curve, cluster sizes, preferred tasks
+  and stability; the two methods' agreement);
 - README.md: a "## Clusters" section (added before "## Loading", or replaced);
 - manifest.json, rewritten last with `zoo.write_manifest` (it covers feature_map.png).
 
@@ -54,6 +57,9 @@ SETTINGS = {
     "k_max": 40,
     "agglomerative": "scipy ward linkage, one partition per k (fcluster maxclust), Euclidean silhouette",
     "kmeans": "scikit-learn KMeans (lloyd, n_init 20, random_state 0), Euclidean silhouette",
+    "stability": "analysis.cluster_stability: 10 random splits of each task's trials into halves (seed 0), "
+                 "adjusted Rand index of the halves' partitions at the chosen k; a clear k has mean ARI >= 0.5, "
+                 "a silhouette above the rotation control's best and is not in the top fifth of the k scored",
 }
 METHODS = ("agglomerative", "kmeans")
 LESION_TRIALS = 64
@@ -78,7 +84,7 @@ def measure(model, battery, trials_per_task=SETTINGS["trials_per_task"], k_max=S
         act = analysis.rotate_activity(act, seed=SETTINGS["seed"])
     tv = analysis.task_variance(act, window=SETTINGS["window"])
     ntv, units = analysis.normalize(tv, SETTINGS["normalization"], SETTINGS["active_threshold"])
-    out = {"activity": act, "ntv": ntv, "units": units, "results": {}, "error": None}
+    out = {"activity": act, "ntv": ntv, "units": units, "results": {}, "stability": {}, "error": None}
     try:
         for method in METHODS:
             out["results"][method] = analysis.cluster_units(
@@ -86,6 +92,13 @@ def measure(model, battery, trials_per_task=SETTINGS["trials_per_task"], k_max=S
             )
     except ValueError as error:
         out["results"], out["error"] = {}, str(error)
+        return out
+    if not rotate:
+        for method, result in out["results"].items():
+            out["stability"][method] = analysis.cluster_stability(
+                act, result, seed=SETTINGS["seed"], window=SETTINGS["window"], k_max=k_max
+            )
+        out["agreement"] = analysis.method_agreement(*out["results"].values())
     return out
 
 
@@ -110,7 +123,9 @@ def summary(measured, name, backend):
             "preferred_tasks": [names[i] for i in result.preferred],
             "ks": [int(k) for k in result.ks],
             "silhouette": [_score(s) for s in result.scores],
+            "stability": measured["stability"][method].record(),
         }
+    entry["method_agreement_ari"] = _score(measured["agreement"])
     entry["figure"] = FEATURE_MAP
     return entry
 
@@ -152,9 +167,15 @@ def card_section(entry):
     else:
         agg, km = entry["agglomerative"], entry["kmeans"]
         body = (
-            f"{how}\n\n"
-            f"- agglomerative (ward, the paper's appendix B): k = {agg['k']}, silhouette {agg['best_silhouette']:.3f}\n"
-            f"- k-means (Yang et al. 2019): k = {km['k']}, silhouette {km['best_silhouette']:.3f}\n\n"
+            f"{how} A k is reported as a number only when it holds up: the partitions of two disjoint halves "
+            "of the trials agree (mean adjusted Rand index >= 0.5 over 10 splits), its silhouette beats the "
+            "best of the rotation control (activity rotated so no unit is task-specific), and it is not in the "
+            "top fifth of the k scored (there a flat curve may still rise past the range).\n\n"
+            f"- agglomerative (ward, the paper's appendix B): {agg['stability']['verdict']}; best silhouette "
+            f"{agg['best_silhouette']:.3f} at k = {agg['k']}\n"
+            f"- k-means (Yang et al. 2019): {km['stability']['verdict']}; best silhouette "
+            f"{km['best_silhouette']:.3f} at k = {km['k']}\n"
+            f"- agreement of the two partitions: adjusted Rand index {entry['method_agreement_ari']:.3f}\n\n"
             f"![Feature map: normalised task variance, units sorted by agglomerative cluster]({FEATURE_MAP})\n\n"
             "Silhouette curves, cluster sizes and preferred tasks are in metadata.json (\"clusters\"). "
             "The chosen k depends on the trials per task: see docs/analysis/README.md in the repository.\n"
@@ -206,6 +227,8 @@ def report_row(name, meta, measured):
         for method in METHODS:
             result = measured["results"][method]
             cells += [str(result.k), f"{_score(result.scores.max()):.3f}"]  # as the card shows it
+            stability = measured["stability"].get(method)
+            cells.append("-" if stability is None else stability.verdict())
     return "| " + " | ".join(cells) + " |"
 
 
@@ -288,8 +311,9 @@ def main(argv=None):
             f"{args.trials_per_task} trials per task, k = 2..{args.k_max}{control}, "
             f"Keras {keras.__version__} on {keras.backend.backend()}\n"
         )
-        print("| preset | battery | d | active units | k agglomerative | silhouette | k k-means | silhouette |")
-        print("|---|---|---|---|---|---|---|---|")
+        print("| preset | battery | d | active units | k agglomerative | silhouette | stability | k k-means | silhouette "
+              "| stability |")
+        print("|---|---|---|---|---|---|---|---|---|---|")
     for name in names:
         model = zoo.load(name)  # verified first: never rewrite the manifest over an edited file
         folder = zoo.preset_path(name)
@@ -303,7 +327,8 @@ def main(argv=None):
         entry = render(folder, model, name)
         zoo.write_manifest(folder)  # last: it checksums the files above as written
         ks = "no clusters" if "error" in entry else (
-            f"k = {entry['agglomerative']['k']} (agglomerative), {entry['kmeans']['k']} (k-means)"
+            f"agglomerative {entry['agglomerative']['stability']['verdict']}, "
+            f"k-means {entry['kmeans']['stability']['verdict']}"
         )
         print(f"{name}: {entry['active_units']} active units, {ks}", flush=True)
 

@@ -40,8 +40,11 @@ def table():
 NOTE = (
     "k (clusters): the number of clusters of each model's units by normalised task variance, agglomerative\n"
     "(ward) clustering with k chosen by the best silhouette score (the paper's appendix B), 32 evaluation\n"
-    "trials per task; the k-means k and the feature map are in each card, the measurements and their\n"
-    "instability in [docs/analysis/README.md](docs/analysis/README.md)."
+    "trials per task, with the mean adjusted Rand index of the partitions of two disjoint halves of the\n"
+    "trials (10 splits); \"no clear k\" where the best k fails the stability checks (split-half ARI below 0.5,\n"
+    "silhouette no better than the rotation control's, or k in the top fifth of 2..40): read it as no number of\n"
+    "clusters. The k-means k, the reasons and the feature map are in each card, the measurements in\n"
+    "[docs/analysis/README.md](docs/analysis/README.md)."
 )
 
 
@@ -60,9 +63,18 @@ def protocol(meta):
 
 
 def clusters(meta):
-    """The agglomerative k of metadata's "clusters" entry, "-" if none."""
+    """The agglomerative k of metadata's "clusters" entry with its split-half
+    agreement ("8 (ARI 0.71)"), "no clear k" when it fails the stability
+    checks (never a number then), "-" if none."""
     entry = meta.get("clusters", {}).get("agglomerative")
-    return "-" if entry is None else str(entry["k"])
+    if entry is None:
+        return "-"
+    stability = entry.get("stability")
+    if stability is None:
+        return str(entry["k"])
+    if not stability["clear"]:
+        return "no clear k"
+    return f"{entry['k']} (ARI {stability['split_half_ari_mean']:.2f})"
 
 
 def main():
