@@ -343,6 +343,11 @@ def _iterate(step, states, rows, iterations):
     return states
 
 
+# Optimizer steps per call of the compiled train step: Keras' per-call overhead
+# is paid once per 50 steps (PyTorch's trainer allows only 1).
+_CHUNK = 50
+
+
 def _descend(step, states, rows, steps, learning_rate):
     """Adam on the sum of speeds, the states as the weights; float32."""
     if steps == 0:
@@ -351,7 +356,8 @@ def _descend(step, states, rows, steps, learning_rate):
     dummy = keras.Input(shape=(1,), batch_size=1)
     model = keras.Model(dummy, speed(dummy))
     schedule = keras.optimizers.schedules.CosineDecay(learning_rate, steps, alpha=0.01)
-    model.compile(optimizer=keras.optimizers.Adam(schedule), loss=_total)
+    model.compile(optimizer=keras.optimizers.Adam(schedule), loss=_total,
+                  steps_per_execution=1 if keras.backend.backend() == "torch" else _CHUNK)
     model.fit(np.zeros((steps, 1), np.float32), np.zeros((steps, 1), np.float32), batch_size=1, epochs=1,
               shuffle=False, verbose=0)
     return np.asarray(keras.ops.convert_to_numpy(speed.h), np.float64)

@@ -37,8 +37,12 @@ import warnings
 
 try:
     import fcntl
-except ImportError:  # pragma: no cover - Windows: no advisory locks
+except ImportError:  # pragma: no cover - Windows
     fcntl = None
+try:
+    import msvcrt  # Windows: byte-range locks
+except ImportError:
+    msvcrt = None
 
 MARKER = ".keras-lmrnn"
 LOCK = ".keras-lmrnn.lock"
@@ -153,10 +157,31 @@ def atomic_write(path, write):
     try:
         write(temp)
         os.chmod(temp, FILE_MODE)
+        _sync(temp)  # on disk before it takes the name: a power cut leaves the old file or the new, never an empty one
         os.replace(temp, path)
+        _sync_folder(path.parent)
     finally:
         if os.path.exists(temp):
             os.remove(temp)
+
+
+def _sync(file):
+    fd = os.open(file, os.O_RDWR)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _sync_folder(folder):
+    """Makes a rename in `folder` durable (POSIX; Windows cannot open a folder)."""
+    if os.name != "posix":
+        return
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def atomic_write_text(path, text):
@@ -200,19 +225,19 @@ def lock(folder):
             raise RunFolderError(f"{path} is a link, not keras-lmrnn's lock file; remove it or choose another folder") from None
         raise RunFolderError(f"cannot lock {folder}: {error.strerror}") from None
     handle = os.fdopen(fd, "a+")
+    locked = False
     try:
-        if fcntl is not None:
+        if not _try_lock(handle):
+            handle.seek(0)
             try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except OSError as error:
-                if error.errno not in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
-                    raise
-                handle.seek(0)
                 owner = handle.read().strip() or "unknown"
-                raise FolderBusyError(
-                    f"{folder} is being written by another process (pid {owner}); "
-                    "wait for it to finish, stop it, or choose another output folder"
-                ) from None
+            except OSError:  # a byte-range lock (Windows) also keeps readers out
+                owner = "unknown"
+            raise FolderBusyError(
+                f"{folder} is being written by another process (pid {owner}); "
+                "wait for it to finish, stop it, or choose another output folder"
+            )
+        locked = True
         handle.seek(0)
         handle.truncate()
         handle.write(str(os.getpid()))
@@ -223,7 +248,42 @@ def lock(folder):
         finally:
             del _HELD[key]
     finally:
-        handle.close()  # closing releases the lock
+        if locked:
+            _unlock(handle)
+        handle.close()  # closing releases an flock too
+
+
+def _try_lock(handle):
+    """An exclusive lock on the open lock file, without waiting: True when
+    taken, False when another process holds it. `flock` where there is
+    `fcntl` (Linux, macOS), a one-byte `msvcrt.locking` on Windows; with
+    neither, one writer per folder cannot be guaranteed, so nothing is
+    written (`RunFolderError`)."""
+    if fcntl is not None:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as error:
+            if error.errno not in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
+                raise
+            return False
+        return True
+    if msvcrt is not None:
+        handle.seek(0)
+        try:
+            msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)
+        except OSError:
+            return False
+        return True
+    raise RunFolderError(
+        "this platform offers no file lock (neither fcntl nor msvcrt), so keras-lmrnn cannot make sure "
+        "one process at a time writes a folder; nothing was written"
+    )
+
+
+def _unlock(handle):
+    if fcntl is None and msvcrt is not None:
+        handle.seek(0)
+        msvcrt.locking(handle.fileno(), msvcrt.LK_UNLCK, 1)
 
 
 # --- ownership ------------------------------------------------------------

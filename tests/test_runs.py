@@ -472,3 +472,63 @@ def test_a_failed_run_is_cleaned_up_while_its_lock_is_held(tmp_path, monkeypatch
             runs.atomic_write_text(out / "config.json", "{}")
             raise RuntimeError
     assert held == [True] and not (tmp_path / "run").exists()
+
+
+# --- #29 item 4: locks without fcntl, durable atomic writes -------------------
+
+
+class _FakeMsvcrt:
+    """msvcrt.locking's behaviour, per file: one holder of byte 0 at a time."""
+
+    LK_NBLCK, LK_UNLCK = 2, 0
+
+    def __init__(self):
+        self.held = set()
+
+    def locking(self, fd, mode, nbytes):
+        key = os.fstat(fd).st_ino
+        if mode == self.LK_UNLCK:
+            self.held.discard(key)
+        elif key in self.held:
+            raise OSError(13, "Permission denied")
+        else:
+            self.held.add(key)
+
+
+def test_without_fcntl_a_windows_lock_keeps_one_writer(tmp_path, monkeypatch):
+    fake = _FakeMsvcrt()
+    monkeypatch.setattr(runs, "fcntl", None)
+    monkeypatch.setattr(runs, "msvcrt", fake)
+    folder = tmp_path / "run"
+    folder.mkdir()
+    with runs.lock(folder):
+        assert fake.held
+        runs._HELD.clear()  # as if another process asked: this one's handle is still open and locked
+        try:
+            with pytest.raises(runs.FolderBusyError, match="another process"):
+                with runs.lock(folder):
+                    pass
+        finally:
+            runs._HELD[runs._key(folder)] = [None, 1]
+    assert not fake.held  # released on leaving
+    with runs.lock(folder):
+        pass
+
+
+def test_without_any_lock_nothing_is_written(tmp_path, monkeypatch):
+    monkeypatch.setattr(runs, "fcntl", None)
+    monkeypatch.setattr(runs, "msvcrt", None)
+    with pytest.raises(runs.RunFolderError, match="no file lock"):
+        with runs.open_folder(tmp_path / "run", "run"):
+            pass
+    assert not (tmp_path / "run" / "config.json").exists()
+
+
+def test_atomic_write_syncs_the_file_before_it_takes_the_name(tmp_path, monkeypatch):
+    events = []
+    real_fsync, real_replace = os.fsync, os.replace
+    monkeypatch.setattr(os, "fsync", lambda fd: (events.append("fsync"), real_fsync(fd))[1])
+    monkeypatch.setattr(os, "replace", lambda a, b: (events.append("replace"), real_replace(a, b))[1])
+    runs.atomic_write_text(tmp_path / "f.txt", "x")
+    assert (tmp_path / "f.txt").read_text() == "x"
+    assert events[:2] == ["fsync", "replace"]
