@@ -94,6 +94,9 @@ class Activity:
         periods: per task, per trial, a dict `period -> (start, end)` of
             step indices, in the trial's order (the first period is the
             fixation period before the stimulus).
+        inputs: optional, per task the (trials, time, features) inputs the
+            rates came from (`activity(..., keep_inputs=True)`); None by
+            default.
 
     Example:
 
@@ -108,11 +111,12 @@ class Activity:
     rates: list
     lengths: list
     periods: list
+    inputs: list = None
 
     def __post_init__(self):
         self.task_names = list(self.task_names)
         count = len(self.task_names)
-        for name in ("rates", "lengths", "periods"):
+        for name in ("rates", "lengths", "periods") + (("inputs",) if self.inputs is not None else ()):
             if len(getattr(self, name)) != count:
                 raise ValueError(
                     f"Invalid value for argument `{name}`: expected one entry per task "
@@ -192,7 +196,8 @@ class Activity:
         )
 
 
-def activity(model, tasks="modcog84", trials_per_task=32, seed=0, rule_tasks=None, batch_size=512):
+def activity(model, tasks="modcog84", trials_per_task=32, seed=0, rule_tasks=None, batch_size=512,
+             keep_inputs=False):
     """Hidden rates of the model's `LMRNN` layer on the seeded evaluation trials.
 
     Rates are the layer's outputs (after the nonlinearity) with noise off
@@ -208,6 +213,7 @@ def activity(model, tasks="modcog84", trials_per_task=32, seed=0, rule_tasks=Non
             battery whose input width matches the model's (`tasks` itself if
             its width matches).
         batch_size: trials per forward pass (default 512).
+        keep_inputs: also keep each task's inputs (`Activity.inputs`).
 
     Returns:
         An `Activity`.
@@ -234,8 +240,9 @@ def activity(model, tasks="modcog84", trials_per_task=32, seed=0, rule_tasks=Non
     for k, (x, *_) in enumerate(sets.values()):
         x_all[k * trials_per_task : (k + 1) * trials_per_task, : x.shape[1]] = x
     out = np.asarray(rates_model.predict(x_all, batch_size=min(batch_size, padded), verbose=0))
-    rates, lengths, periods = [], [], []
+    rates, lengths, periods, inputs = [], [], [], []
     for k, (x, _, _, infos) in enumerate(sets.values()):
+        inputs.append(x)
         r = out[k * trials_per_task : (k + 1) * trials_per_task, : x.shape[1]].copy()
         bounds = [_period_bounds(info) for info in infos]
         n = np.array([max(b[1] for b in p.values()) for p in bounds], dtype=int)
@@ -249,7 +256,7 @@ def activity(model, tasks="modcog84", trials_per_task=32, seed=0, rule_tasks=Non
         rates.append(r)
         lengths.append(n)
         periods.append(bounds)
-    return Activity(names, rates, lengths, periods)
+    return Activity(names, rates, lengths, periods, inputs if keep_inputs else None)
 
 
 def _period_bounds(info):

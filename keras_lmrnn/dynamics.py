@@ -47,7 +47,7 @@ from keras import ops
 
 from keras_lmrnn import analysis, runs
 from keras_lmrnn.models import recurrent_layer
-from keras_lmrnn.tasks.dataset import evaluation_set, resolve_tasks
+from keras_lmrnn.tasks.dataset import resolve_tasks
 from keras_lmrnn.validation import check_int, check_number
 
 STABILITIES = ("stable", "unstable", "marginal")
@@ -442,11 +442,11 @@ def fixed_points(model, tasks, rule_tasks=None, period="fixation", initial_state
     initial_states = check_int("initial_states", initial_states, 1)
     noise = check_number("noise", noise, 0.0, None)
     seed = check_int("seed", seed, 0)
-    act = analysis.activity(model, names, trials_per_task=trials_per_task, seed=seed, rule_tasks=rule_tasks)
-    sets = evaluation_set(names, trials_per_task, seed=seed, rule_tasks=analysis.rule_tasks_of(model, names, rule_tasks))
+    act = analysis.activity(model, names, trials_per_task=trials_per_task, seed=seed, rule_tasks=rule_tasks,
+                            keep_inputs=True)
     held, starts = [], []
     rng = np.random.default_rng([seed, 0x66707473])
-    for k, (name, (x, *_)) in enumerate(zip(names, sets.values())):
+    for k, (name, x) in enumerate(zip(names, act.inputs)):
         spans = [p.get(period) for p in act.periods[k]]
         if any(span is None or span[1] <= span[0] for span in spans):
             have = sorted({key for p in act.periods[k] for key in p})
@@ -469,7 +469,6 @@ def fixed_points(model, tasks, rule_tasks=None, period="fixation", initial_state
     found.settings.update({"rule_tasks": rule_tasks if rule_tasks is None or isinstance(rule_tasks, str)
                            else list(rule_tasks), "period": period, "initial_states_per_task": initial_states,
                            "trials_per_task": trials_per_task, "seed": seed, "noise": noise})
-    found.settings["initial_states"] = int(len(rows))
     found.activity = act
     return found
 

@@ -47,15 +47,14 @@ def main(argv=None):
         started = time.perf_counter()
         found = dynamics.fixed_points(model, args.tasks, initial_states=args.initial_states)
         seconds = time.perf_counter() - started
-        for k, task in enumerate(args.tasks):
-            mine = found.of_task(k)
-            rows.append({"preset": name, "task": task, "points": len(mine),
-                         **{s: int((found.stability[mine] == s).sum()) for s in dynamics.STABILITIES},
-                         "exact": int((found.speeds[mine] < 1e-12).sum()),
-                         "end_points": found.settings["end_points"] // len(args.tasks),
-                         "end_points_dropped": None, "seconds": round(seconds / len(args.tasks), 1),
-                         "backend": keras.backend.backend()})
-            rows[-1]["end_points_dropped"] = rows[-1]["end_points"] - int(found.hits[mine].sum())
+        end_points = found.settings["end_points"] // len(args.tasks)
+        for task, entry in dynamics.record(found)["tasks"].items():
+            points = entry["points"]
+            rows.append({"preset": name, "task": task, "points": entry["count"],
+                         **{s: entry[s] for s in dynamics.STABILITIES},
+                         "exact": sum(point["speed"] < 1e-12 for point in points), "end_points": end_points,
+                         "end_points_dropped": end_points - sum(point["hits"] for point in points),
+                         "seconds": round(seconds / len(args.tasks), 1), "backend": keras.backend.backend()})
             print(", ".join(f"{key} {value}" for key, value in rows[-1].items()), flush=True)
     text = io.StringIO()
     writer = csv.DictWriter(text, COLUMNS)
