@@ -273,6 +273,20 @@ def rule_tasks_of(model, names, rule_tasks=None):
     first of `names` and the batteries (containing `names`) whose one-hot
     rule input gives the model's input width.
 
+    Args:
+        model: a Keras model with one `LMRNN` layer and the task inputs.
+        names: the task names to be evaluated.
+        rule_tasks: the task list of the rule input, if known (a battery
+            name or a list of task names).
+
+    Returns:
+        A list of task names.
+
+    Raises:
+        ValueError: no such list gives the model's input width.
+
+    Example:
+
     >>> from keras_lmrnn import zoo
     >>> len(rule_tasks_of(zoo.load("yang20_dense_256_lmrnn-v1"), ["go"]))
     20
@@ -335,11 +349,17 @@ def task_variance(act, window="stimulus"):
             of the fixation period, to the end of the trial) or "trial"
             (the whole trial, as neurogym's example).
 
+    Returns:
+        TV, a (units, tasks) float64 array.
+
     Example:
 
-    >>> tv = task_variance(act)                     # doctest: +SKIP
-    >>> tv.shape == (act.n_units, act.n_tasks)      # doctest: +SKIP
-    True
+    >>> rng = np.random.default_rng(0)
+    >>> act = Activity(["go", "dm1"], list(rng.random((2, 8, 10, 6))), [np.full(8, 10)] * 2,
+    ...                [[{"fixation": (0, 3), "decision": (3, 10)}] * 8] * 2)
+    >>> tv = task_variance(act)
+    >>> tv.shape == (act.n_units, act.n_tasks), bool((tv > 0).all())
+    (True, True)
     """
     _check_activity(act)
     if window not in WINDOWS:
@@ -356,15 +376,21 @@ def epoch_task_variance(act):
     Each period's trials are aligned at the period's start. Periods that
     fewer than two trials have (with at least one step) are left out.
 
+    Args:
+        act: an `Activity`.
+
     Returns:
         `(tv, columns)`: tv (units, columns) float64 and the list of
         `(task, period)` pairs naming its columns.
 
     Example:
 
-    >>> tv, columns = epoch_task_variance(act)      # doctest: +SKIP
-    >>> columns[:2]                                 # doctest: +SKIP
-    [('go', 'fixation'), ('go', 'stimulus')]
+    >>> rng = np.random.default_rng(0)
+    >>> act = Activity(["go", "dm1"], list(rng.random((2, 8, 10, 6))), [np.full(8, 10)] * 2,
+    ...                [[{"fixation": (0, 3), "decision": (3, 10)}] * 8] * 2)
+    >>> tv, columns = epoch_task_variance(act)
+    >>> tv.shape, columns[:2]
+    ((6, 4), [('go', 'fixation'), ('go', 'decision')])
     """
     _check_activity(act)
     columns, values = [], []
@@ -406,6 +432,13 @@ def _check_activity(act):
 
 def active_units(tv, threshold=ACTIVE_THRESHOLD):
     """Indices of the units whose task variances sum above `threshold`.
+
+    Args:
+        tv: (units, tasks) task variances.
+        threshold: the activity threshold (default 1e-3, Yang et al.).
+
+    Returns:
+        An int array of unit indices (rows of `tv`).
 
     Example:
 
@@ -478,6 +511,15 @@ class ClusterResult:
         units: the unit index (in the layer) of each row.
         preferred: (k,) preferred task index of each cluster.
         method: "agglomerative" or "kmeans".
+
+    Made by `cluster_units`, not by hand.
+
+    Example:
+
+    >>> ntv = np.repeat(np.eye(3), 4, axis=0) + 0.05 * np.random.default_rng(0).random((12, 3))
+    >>> result = cluster_units(ntv, units=np.arange(100, 112))
+    >>> result.k, result.sizes, result.members(0)
+    (3, array([4, 4, 4]), array([100, 101, 102, 103]))
     """
 
     labels: np.ndarray
@@ -538,9 +580,11 @@ def cluster_units(ntv, method="agglomerative", k_max=40, seed=0, units=None, n_i
 
     Example:
 
-    >>> ntv, units = normalize(tv)                                # doctest: +SKIP
-    >>> result = cluster_units(ntv, "kmeans", units=units)         # doctest: +SKIP
-    >>> result.k, result.clusters[0]                              # doctest: +SKIP
+    >>> tv = np.repeat(np.eye(3), 4, axis=0) + 0.05 * np.random.default_rng(0).random((12, 3))
+    >>> ntv, units = normalize(tv)
+    >>> result = cluster_units(ntv, "kmeans", units=units, n_init=2)
+    >>> result.k, result.clusters[0]
+    (3, array([0, 1, 2, 3]))
     """
     from scipy.cluster.hierarchy import linkage
     from scipy.spatial.distance import pdist, squareform
@@ -659,6 +703,14 @@ class ClusterStability:
             curves this flat, a best k there cannot be told from a curve
             still rising past the range.
         min_agreement: the split-half agreement a clear k needs.
+
+    Made by `cluster_stability`, not by hand.
+
+    Example:
+
+    >>> stability = ClusterStability("agglomerative", 8, np.array([0.7, 0.8]), 0.3, 0.1, False, 0.5)
+    >>> stability.clear, stability.verdict()
+    (True, 'k = 8 (split-half ARI 0.75)')
     """
 
     method: str
@@ -740,9 +792,15 @@ def cluster_stability(act, result, repeats=10, seed=0, window="stimulus", contro
 
     Example:
 
-    >>> stability = cluster_stability(act, clusters)        # doctest: +SKIP
-    >>> stability.verdict()                                 # doctest: +SKIP
-    'k = 3 (split-half ARI 0.64)'
+    >>> rng = np.random.default_rng(0)
+    >>> gain = np.repeat(np.eye(3), 4, axis=1) + 0.1      # units 4g..4g+3 vary on task g
+    >>> act = Activity(["go", "dm1", "dms"], [g * rng.standard_normal((8, 5, 12)) for g in gain],
+    ...                [np.full(8, 5)] * 3, [[{"fixation": (0, 1), "decision": (1, 5)}] * 8] * 3)
+    >>> ntv, units = normalize(task_variance(act))
+    >>> clusters = cluster_units(ntv, units=units)
+    >>> stability = cluster_stability(act, clusters, repeats=3)
+    >>> stability.verdict()
+    'k = 3 (split-half ARI 1.00)'
     """
     from scipy.cluster.hierarchy import linkage
     from sklearn.metrics import adjusted_rand_score
@@ -787,6 +845,19 @@ def cluster_stability(act, result, repeats=10, seed=0, window="stimulus", contro
 def method_agreement(first, second):
     """Adjusted Rand index between two partitions of the same units.
 
+    Args:
+        first: a `ClusterResult`.
+        second: another `ClusterResult` of the same units (e.g. by the
+            other method).
+
+    Returns:
+        The adjusted Rand index, a float: 1.0 for the same partition.
+
+    Raises:
+        ValueError: the two partitions cover different units.
+
+    Example:
+
     >>> a = ClusterResult(np.array([0, 0, 1]), 2, None, None, None, np.arange(3), None, "kmeans")
     >>> method_agreement(a, a)
     1.0
@@ -819,6 +890,16 @@ class LesionResult:
         lesioned: (clusters, tasks) performance with each cluster lesioned.
         metric: "response_accuracy" or "trial_accuracy".
         readout_layers: names of the readout layers whose rows were zeroed.
+
+    Made by `lesion_clusters`, not by hand.
+
+    Example:
+
+    >>> lesions = LesionResult(["go", "dm1"], np.array([1.0, 0.75]), np.array([[0.5, 0.75], [1.0, 0.25]]),
+    ...                        "response_accuracy", ["readout"])
+    >>> lesions.change                  # cluster 0 serves go, cluster 1 dm1
+    array([[-0.5,  0. ],
+           [ 0. , -0.5]])
     """
 
     task_names: list
@@ -865,9 +946,12 @@ def lesion_clusters(
 
     Example:
 
-    >>> lesions = lesion_clusters(model, clusters, "yang20", 32)   # doctest: +SKIP
-    >>> lesions.change.shape == (clusters.k, 20)                   # doctest: +SKIP
-    True
+    >>> from keras_lmrnn import models
+    >>> model = models.build_model("dense:n=16", input_size=53)   # untrained, yang20's inputs
+    >>> lesions = lesion_clusters(model, [[0, 1], [2, 3, 4]], ["go"], trials_per_task=2)
+    >>> lesions.change.shape, lesions.readout_layers            # (clusters, tasks)
+    ((2, 1), ['readout'])
+    >>> lesions = lesion_clusters(trained, clusters, "yang20", 32)   # doctest: +SKIP
     """
     metrics = ("response_accuracy", "trial_accuracy")
     if metric not in metrics:
@@ -907,9 +991,23 @@ def lesioned_model(model, units, readout=True):
     `readout`, of the readout kernels (each `Dense` layer fed by the LMRNN
     layer). The caller's model is not altered.
 
+    Args:
+        model: a Keras model with one `LMRNN` layer.
+        units: the indices of the units to lesion.
+        readout: also zero the units' readout rows (default True).
+
+    Returns:
+        The lesioned copy, a new `keras.Model`.
+
     Example:
 
-    >>> silent = lesioned_model(model, clusters.members(0))        # doctest: +SKIP
+    >>> import keras
+    >>> from keras_lmrnn import models
+    >>> model = models.build_model("dense:n=16", input_size=53)
+    >>> silent = lesioned_model(model, [0, 1])
+    >>> kernel = keras.ops.convert_to_numpy(models.recurrent_layer(silent).cell.recurrent_kernel)
+    >>> bool((kernel[[0, 1]] == 0).all()), bool((kernel[2:] != 0).any()), silent is model
+    (True, True, False)
     """
     n = recurrent_layer(model).cell.n
     units = np.asarray(units, dtype=int).ravel()
@@ -981,7 +1079,8 @@ def fractional_task_variance(tv, task_a, task_b, task_names=None, threshold=ACTI
 
     Args:
         tv: (units, tasks) task variances.
-        task_a, task_b: column indices, or task names with `task_names`.
+        task_a: task A's column index, or its name with `task_names`.
+        task_b: task B's column index, or its name with `task_names`.
         task_names: the names of `tv`'s columns (e.g. `act.task_names`).
         threshold: the activity threshold on the pair (default 1e-3).
 
@@ -1020,9 +1119,23 @@ def rotate_activity(act, seed=0):
     task-specific units disappear; FTV histograms of rotated activity show
     what to expect without them.
 
+    Args:
+        act: an `Activity`.
+        seed: integer seed of the random rotation (default 0).
+
+    Returns:
+        A new `Activity` of the same tasks, trials and periods.
+
     Example:
 
-    >>> control = task_variance(rotate_activity(act, seed=0))      # doctest: +SKIP
+    >>> rng = np.random.default_rng(0)
+    >>> act = Activity(["go"], [rng.random((4, 10, 6))], [np.full(4, 10)],
+    ...                [[{"fixation": (0, 3), "decision": (3, 10)}] * 4])
+    >>> rotated = rotate_activity(act, seed=0)
+    >>> norms = [np.linalg.norm(a.rates[0], axis=-1) for a in (act, rotated)]
+    >>> rotated.rates[0].shape, bool(np.allclose(*norms))     # the population's geometry is kept
+    ((4, 10, 6), True)
+    >>> control = task_variance(rotated)
     """
     _check_activity(act)
     seed = check_int("seed", seed, 0)
@@ -1034,7 +1147,21 @@ def rotate_activity(act, seed=0):
 
 
 def available_pairs(task_names, pairs=YANG_FTV_PAIRS):
-    """The pairs of `pairs` whose two tasks are both in `task_names`."""
+    """The pairs of `pairs` whose two tasks are both in `task_names`.
+
+    Args:
+        task_names: the tasks at hand (e.g. `act.task_names`).
+        pairs: `(task_a, task_b)` pairs (default: Yang et al.'s
+            fractional-task-variance pairs, `YANG_FTV_PAIRS`).
+
+    Returns:
+        A list of pairs, in the order of `pairs`.
+
+    Example:
+
+    >>> available_pairs(["go", "rtgo", "dm1", "dm2"])
+    [('dm1', 'dm2'), ('go', 'rtgo')]
+    """
     names = set(task_names)
     return [pair for pair in pairs if pair[0] in names and pair[1] in names]
 
@@ -1075,9 +1202,20 @@ def plot_feature_map(ntv, clusters, task_names=None, cmap="hot"):
     0..1, and a coloured, numbered segment per cluster along the bottom
     (the paper's Fig. 3a, Yang et al.'s Fig. 2).
 
+    Args:
+        ntv: (units, tasks) normalised task variances, the rows that
+            `clusters` labels (see `normalize`).
+        clusters: the `ClusterResult` of `ntv`.
+        task_names: the names of `ntv`'s columns (default: 0, 1, ...).
+        cmap: a matplotlib colormap name (default "hot").
+
+    Returns:
+        A matplotlib `Figure`.
+
     Example:
 
-    >>> fig = plot_feature_map(ntv, clusters, act.task_names)     # doctest: +SKIP
+    >>> ntv = np.repeat(np.eye(3), 4, axis=0) + 0.05 * np.random.default_rng(0).random((12, 3))
+    >>> fig = plot_feature_map(ntv, cluster_units(ntv), ["go", "dm1", "dms"])
     >>> fig.savefig("feature_map.png")                          # doctest: +SKIP
     """
     from matplotlib.patches import Rectangle
@@ -1119,9 +1257,15 @@ def plot_silhouette(results, labels=None):
         results: a `ClusterResult` or a list of them (one line each).
         labels: legend labels (default: each result's method).
 
+    Returns:
+        A matplotlib `Figure`.
+
     Example:
 
-    >>> fig = plot_silhouette([agglomerative, kmeans])           # doctest: +SKIP
+    >>> ntv = np.repeat(np.eye(3), 4, axis=0) + 0.05 * np.random.default_rng(0).random((12, 3))
+    >>> agglomerative = cluster_units(ntv)
+    >>> kmeans = cluster_units(ntv, "kmeans", n_init=2)
+    >>> fig = plot_silhouette([agglomerative, kmeans])
     """
     results = [results] if isinstance(results, ClusterResult) else list(results)
     labels = [r.method for r in results] if labels is None else list(labels)
@@ -1140,8 +1284,21 @@ def plot_silhouette(results, labels=None):
 def plot_lesions(lesions, vmin=-0.5, vmax=0.5, cmap="coolwarm"):
     """Change in performance with each cluster lesioned (tasks x clusters).
 
+    Args:
+        lesions: a `LesionResult` (see `lesion_clusters`).
+        vmin: the change drawn in the colormap's lowest colour (default
+            -0.5).
+        vmax: the change drawn in its highest colour (default 0.5).
+        cmap: a matplotlib colormap name (default "coolwarm").
+
+    Returns:
+        A matplotlib `Figure`.
+
     Example:
 
+    >>> lesions = LesionResult(["go", "dm1"], np.array([1.0, 0.75]), np.array([[0.5, 0.75], [1.0, 0.25]]),
+    ...                        "response_accuracy", ["readout"])
+    >>> fig = plot_lesions(lesions)
     >>> fig = plot_lesions(lesion_clusters(model, clusters, "yang20"))   # doctest: +SKIP
     """
     change = lesions.change
@@ -1172,8 +1329,13 @@ def plot_ftv(tv, task_names, pairs=None, control=None, bins=20):
             `rotate_activity`), drawn as a grey line.
         bins: bins on [-1, 1] (default 20); bars show fractions of units.
 
+    Returns:
+        A matplotlib `Figure`.
+
     Example:
 
+    >>> tv = np.random.default_rng(0).random((50, 3))
+    >>> fig = plot_ftv(tv, ["dm1", "dm2", "go"])                  # Yang et al.'s pair (dm1, dm2)
     >>> control = task_variance(rotate_activity(act))                   # doctest: +SKIP
     >>> fig = plot_ftv(tv, act.task_names, control=control)            # doctest: +SKIP
     """

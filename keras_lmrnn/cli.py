@@ -21,6 +21,7 @@ is set.
 
 import argparse
 import contextlib
+import dataclasses
 import math
 import os
 import pathlib
@@ -143,6 +144,11 @@ def make_parser():
     train.add_argument(
         "--resume", action="store_true",
         help="continue the run in --out from its last checkpoint; options left out take the run's recorded values",
+    )
+    train.add_argument(
+        "--tensorboard", metavar="DIR",
+        help="also write TensorBoard logs to DIR (loss every step, loss and performance at each checkpoint; "
+             "needs TensorFlow installed)",
     )
 
     evaluate = commands.add_parser("evaluate", help="per-task performance of a saved model")
@@ -300,6 +306,24 @@ def _options(args):
         raise UsageError(str(error)) from None
 
 
+def _tensorboard(folder):
+    """A TensorBoard callback writing to `folder`, or a UsageError without TensorFlow."""
+    import importlib.util
+
+    import keras
+
+    missing = [name for name in ("tensorflow", "tensorboard") if importlib.util.find_spec(name) is None]
+    if missing:
+        raise UsageError(
+            f"--tensorboard needs TensorFlow and TensorBoard to write its logs (under any Keras backend); "
+            f"{' and '.join(missing)} missing: pip install \"keras-lmrnn[tensorboard]\", or leave --tensorboard out"
+        )
+    path = pathlib.Path(folder)
+    if path.exists() and not path.is_dir():
+        raise UsageError(f"--tensorboard {folder} is a file, not a folder")
+    return keras.callbacks.TensorBoard(log_dir=str(path), update_freq="batch", write_graph=False)
+
+
 def cmd_train(args):
     from keras_lmrnn import runner, runs
 
@@ -323,15 +347,24 @@ def cmd_train(args):
         _resolve_options(args)
     _check_battery(args.battery)
     options = _options(args)
+    if args.tensorboard is not None:
+        options = dataclasses.replace(options, callbacks=(_tensorboard(args.tensorboard),))
     _check_models([args.model], args.battery, options)
     with runs.open_folder(args.out, "run", overwrite=args.overwrite, resume=args.resume) as out:
         result = runner.run(out, args.model, options, resume=args.resume, command=args.command_line,
                             verbose=0 if args.quiet else 1)
     summary = result["summary"]
+    stopped = summary.get("stopped_early")
     if not result["trained"]:
+        if stopped:
+            print(f"{out} is finished: {', '.join(stopped['by'])} stopped it at step {stopped['step']}; nothing to "
+                  f"train (mean response accuracy {summary['response_accuracy']:.3f})")
+            return
         print(f"{out} is already complete at step {options.steps}: nothing to train "
               f"(mean response accuracy {summary['response_accuracy']:.3f}); give a larger --steps to extend it")
         return
+    if stopped:
+        print(f"{', '.join(stopped['by'])} stopped the run at step {stopped['step']} of {options.steps}")
     print()
     print(_table_text(result["table"], runner.TABLE_COLUMNS))
     print(f"mean response accuracy {summary['response_accuracy']:.3f}, trial accuracy {summary['trial_accuracy']:.3f}")

@@ -75,9 +75,12 @@ class LMRNNCell(layers.Layer):
         recurrent_gain: gain of the default recurrent initialisation
             (default 0.5).
         bias_initializer: initializer of b (default "zeros").
-        kernel_regularizer, recurrent_regularizer, bias_regularizer:
-            optional Keras regularizers (e.g. `keras.regularizers.L1(1e-4)`
-            on the recurrent kernel for the paper's L1 comparison model).
+        kernel_regularizer: optional Keras regularizer of the input kernel
+            U.
+        recurrent_regularizer: optional Keras regularizer of the recurrent
+            kernel W (e.g. `keras.regularizers.L1(1e-4)` for the paper's L1
+            comparison model).
+        bias_regularizer: optional Keras regularizer of b.
         seed: optional integer seed of the initial weights, the noise and
             (unless `mask_seed` is given) a random mask; each draws from its
             own stream of it (`keras_lmrnn.seeds.stream_seed`).
@@ -92,7 +95,7 @@ class LMRNNCell(layers.Layer):
     >>> import numpy as np, keras
     >>> cell = LMRNNCell(n=16, d=1)
     >>> rnn = keras.layers.RNN(cell, return_sequences=True)
-    >>> rnn(np.zeros((2, 5, 3), "float32")).shape
+    >>> tuple(rnn(np.zeros((2, 5, 3), "float32")).shape)
     (2, 5, 16)
     """
 
@@ -439,29 +442,47 @@ class LMRNN(layers.RNN):
     `periodic`, `mask`, `alpha`, `activation`, `recurrent_noise`,
     initializers, regularizers, `seed`, ...) and those of
     `keras.layers.RNN` (`return_sequences`, `return_state`, `go_backwards`,
-    `stateful`, `unroll`), and:
+    `stateful`, `unroll`), and `recurrence`.
 
-    recurrence: how the time loop runs (default "auto"):
-        "step": Keras' RNN loop over `LMRNNCell`, differentiated step by
-            step (every feature: timestep masks, `unroll`, any activation).
-        "fused": the whole sequence as one op (`keras_lmrnn.recurrence`):
-            the input projection for all steps before the loop, a backward
-            that carries only state deltas through time and computes the
-            weight gradients as whole-sequence products after it. Needs an
-            activation among relu, tanh, sigmoid, linear, and no timestep
-            mask or `unroll`.
-        "sparse": "fused" with a recurrent product over the mask's entries
-            only: square tiles of the sheet reading their halos for a local
-            mask, a diagonal for autapses (random masks have no such form).
-        "auto": the path `keras_lmrnn.recurrence.auto_path` measured
-            fastest for the backend, N and batch size (see there and
-            `benchmarks/recurrence_speed.py`), or "step" where the fused
-            loop cannot run (a timestep mask, `unroll`, another
-            activation).
-        Every path computes the same outputs and gradients to float32
-        rounding (the gradient of a masked weight is zero on every path)
-        and stores the same N x N weights, so a model saved under one path
-        loads and runs under another.
+    Args:
+        n: number of units, an integer >= 1 (as `LMRNNCell`).
+        d: locality radius in lattice units (as `LMRNNCell`).
+        return_sequences: return the state at every step, (batch, time, n),
+            instead of the last one only (default False; as
+            `keras.layers.RNN`).
+        return_state: also return the final state (default False).
+        go_backwards: run over the sequence backwards (default False).
+        stateful: start each batch from the last state of the previous
+            one (default False).
+        unroll: unroll the time loop (default False; "step" path only).
+        recurrence: how the time loop runs (default "auto"):
+
+            - "step": Keras' RNN loop over `LMRNNCell`, differentiated step
+              by step (every feature: timestep masks, `unroll`, any
+              activation).
+            - "fused": the whole sequence as one op
+              (`keras_lmrnn.recurrence`): the input projection for all steps
+              before the loop, a backward that carries only state deltas
+              through time and computes the weight gradients as
+              whole-sequence products after it. Needs an activation among
+              relu, tanh, sigmoid, linear, and no timestep mask or `unroll`.
+            - "sparse": "fused" with a recurrent product over the mask's
+              entries only: square tiles of the sheet reading their halos
+              for a local mask, a diagonal for autapses (random masks have
+              no such form).
+            - "auto": the path `keras_lmrnn.recurrence.auto_path` measured
+              fastest for the backend, N and batch size (see there and
+              `benchmarks/recurrence_speed.py`), or "step" where the fused
+              loop cannot run (a timestep mask, `unroll`, another
+              activation).
+
+            Every path computes the same outputs and gradients to float32
+            rounding (the gradient of a masked weight is zero on every path)
+            and stores the same N x N weights, so a model saved under one
+            path loads and runs under another.
+        **kwargs: the other arguments of `LMRNNCell` (`sheet_shape`,
+            `mask`, `alpha`, `seed`, ...) and of `keras.layers.Layer`
+            (`name`, `dtype`, `trainable`).
 
     Call arguments:
         sequences: a (batch, time, features) tensor.
@@ -473,7 +494,7 @@ class LMRNN(layers.RNN):
 
     >>> import numpy as np, keras
     >>> layer = LMRNN(n=400, d=4, return_sequences=True)
-    >>> layer(np.zeros((2, 7, 33), "float32")).shape
+    >>> tuple(layer(np.zeros((2, 7, 33), "float32")).shape)
     (2, 7, 400)
     """
 

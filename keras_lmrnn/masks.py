@@ -91,6 +91,14 @@ def sheet_distances(shape, periodic=True):
 
     Returns:
         A float64 array of shape (N, N).
+
+    Example:
+
+    >>> dist = sheet_distances((4, 4))
+    >>> dist.shape, float(dist[0, 3]), float(dist[0, 5]) == 2 ** 0.5
+    ((16, 16), 1.0, True)
+    >>> float(sheet_distances((4, 4), periodic=False)[0, 3])
+    3.0
     """
     rows, cols = _check_shape(shape)
     r, c = np.divmod(np.arange(rows * cols), cols)
@@ -161,6 +169,14 @@ def random_mask(n, in_degree, seed=0):
     Returns:
         A boolean array of shape (n, n) whose row `i` has exactly
         `in_degree` (or `in_degree[i]`) True entries.
+
+    Example:
+
+    >>> mask = random_mask(100, in_degree=7, seed=3)
+    >>> mask.shape, bool((mask.sum(axis=1) == 7).all())
+    ((100, 100), True)
+    >>> bool((random_mask(100, 7, seed=3) == mask).all())   # same seed, same mask
+    True
     """
     n = check_int("n", n, 1)
     seed = check_int("seed", seed, 0)
@@ -193,6 +209,14 @@ def random_mask(n, in_degree, seed=0):
 def random_mask_like(mask, seed=0):
     """A random mask with the same in-degree, unit by unit, as `mask`.
 
+    Args:
+        mask: a boolean (n, n) mask (`check_mask`), e.g. a locality mask.
+        seed: integer seed of the random sources (as `random_mask`).
+
+    Returns:
+        A boolean (n, n) array whose row `i` has as many True entries as
+        row `i` of `mask`.
+
     Example:
 
     >>> local = locality_mask((20, 20), 4)
@@ -205,19 +229,67 @@ def random_mask_like(mask, seed=0):
 
 
 def dense_mask(n):
-    """All-True (n, n) mask: a fully connected RNN."""
+    """All-True (n, n) mask: a fully connected RNN.
+
+    Args:
+        n: number of units, an integer >= 1.
+
+    Returns:
+        A boolean (n, n) array of True.
+
+    Example:
+
+    >>> int(dense_mask(3).sum())
+    9
+    """
     n = check_int("n", n, 1)
     return np.ones((n, n), dtype=bool)
 
 
 def autapse_mask(n):
-    """Identity (n, n) mask: each unit connects only to itself (d = 0)."""
+    """Identity (n, n) mask: each unit connects only to itself (d = 0).
+
+    Args:
+        n: number of units, an integer >= 1.
+
+    Returns:
+        A boolean (n, n) array, True on the diagonal only.
+
+    Example:
+
+    >>> autapse_mask(3).astype(int)
+    array([[1, 0, 0],
+           [0, 1, 0],
+           [0, 0, 1]])
+    """
     n = check_int("n", n, 1)
     return np.eye(n, dtype=bool)
 
 
 def check_mask(mask, n=None):
-    """Validates a user-given mask: a boolean numpy array of shape (n, n)."""
+    """Validates a user-given mask: a boolean numpy array of shape (n, n).
+
+    Args:
+        mask: the mask to check.
+        n: the number of units it must have; None (default): any square
+            shape.
+
+    Returns:
+        `mask` itself, unchanged.
+
+    Raises:
+        TypeError: `mask` is not a numpy array, or not of dtype bool.
+        ValueError: `mask` is not square, or not (n, n).
+
+    Example:
+
+    >>> check_mask(autapse_mask(4), n=4).shape
+    (4, 4)
+    >>> check_mask(np.eye(4), n=4)
+    Traceback (most recent call last):
+    ...
+    TypeError: Invalid value for argument `mask`: expected a boolean array (dtype bool). Received: dtype float64
+    """
     if not isinstance(mask, np.ndarray):
         raise TypeError(
             "Invalid value for argument `mask`: expected a mask kind "
@@ -247,10 +319,25 @@ def build_mask(kind, n, shape=None, d=None, periodic=True, seed=0):
         kind: "locality" (needs `d`), "random" (same in-degree as the
             locality mask of the same `shape`, `d` and `periodic`, drawn with
             `seed`) or "dense".
-        n, shape, d, periodic, seed: as in the functions above.
+        n: number of units, an integer >= 1.
+        shape: optional `(rows, cols)` of the sheet (see `sheet_shape`);
+            default: the square sheet of `n` units.
+        d: locality radius (see `locality_mask`); required by "locality"
+            and "random".
+        periodic: whether distances wrap around the sheet (default True).
+        seed: integer seed of a "random" mask (see `random_mask`).
 
     Returns:
         A boolean (n, n) array.
+
+    Example:
+
+    >>> local = build_mask("locality", 400, d=2)
+    >>> rand = build_mask("random", 400, d=2, seed=1)
+    >>> int(local.sum(axis=1)[0]), int(rand.sum(axis=1)[0]), bool((local == rand).all())
+    (13, 13, False)
+    >>> bool(build_mask("dense", 6, shape=(2, 3)).all())
+    True
     """
     if kind not in MASK_KINDS:
         raise ValueError(

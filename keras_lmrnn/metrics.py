@@ -36,6 +36,20 @@ def response_accuracy(scores, targets, response, per_trial=False):
             no-go trials too, where the target is 0: fixate).
         per_trial: return one value per trial instead of the mean over all
             response steps.
+
+    Returns:
+        The fraction (a numpy float), or with `per_trial` a (trials,) array
+        of fractions (0 for a trial without response steps).
+
+    Example:
+
+    >>> y = np.array([[0, 3, 3], [0, 7, 7]])
+    >>> scores = np.eye(17)[[[0, 3, 3], [0, 7, 8]]]
+    >>> response = np.array([[False, True, True], [False, True, True]])
+    >>> float(response_accuracy(scores, y, response))
+    0.75
+    >>> response_accuracy(scores, y, response, per_trial=True)
+    array([1. , 0.5])
     """
     choice, targets, response = _as_numpy(scores, targets, response)
     hits = (choice == targets) & response
@@ -54,10 +68,24 @@ def trial_accuracy(scores, targets, response, valid=None, per_trial=False):
     fixating through the response period.
 
     Args:
-        scores, targets, response: as `response_accuracy`.
+        scores: (trials, time, classes) outputs, as `response_accuracy`.
+        targets: (trials, time) class targets.
+        response: (trials, time) bool, True on response-period steps.
         valid: optional (trials, time) bool of real (unpadded) steps;
             default: every step up to the end of the response period.
         per_trial: return one bool per trial.
+
+    Returns:
+        The fraction of correct trials (a numpy float), or with
+        `per_trial` a (trials,) bool array.
+
+    Example:
+
+    >>> y = np.array([[0, 3, 3], [0, 0, 0]])                # a go and a no-go trial
+    >>> scores = np.eye(17)[[[0, 4, 3], [0, 0, 9]]]          # the no-go trial answers
+    >>> response = np.array([[False, True, True], [False, True, True]])
+    >>> trial_accuracy(scores, y, response, per_trial=True)
+    array([ True, False])
     """
     choice, targets, response = _as_numpy(scores, targets, response)
     steps = np.arange(targets.shape[1])
@@ -84,7 +112,8 @@ def last_step_accuracy(scores, targets, last, per_trial=False):
     paper): only the decision at the end of each trial counts.
 
     Args:
-        scores, targets: as `response_accuracy`.
+        scores: (trials, time, classes) outputs, as `response_accuracy`.
+        targets: (trials, time) class targets.
         last: (trials,) index of each trial's last step (trials padded to a
             common length end earlier than the array).
         per_trial: return one bool per trial.
@@ -115,12 +144,22 @@ class ResponseAccuracy(metrics.Metric):
 
     During `fit` only targets and sample weights are known, so this metric
     scores the steps with a non-zero target (the response steps of go
-    trials), weighted by `sample_weight`. The evaluation functions of
+    trials) whose `sample_weight`, if given, is positive (a weight only
+    switches a step on or off). The evaluation functions of
     `keras_lmrnn.evaluation` score whole response periods, no-go trials
     included.
 
+    Args:
+        name: the metric's name (default "response_accuracy").
+        dtype: the dtype of its variables and result (default: Keras'
+            float type).
+
     Example:
 
+    >>> metric = ResponseAccuracy()
+    >>> metric.update_state(np.array([[0, 3, 5]]), np.eye(17)[[[0, 3, 4]]])
+    >>> round(float(metric.result()), 2)                  # 1 of 2 direction steps
+    0.5
     >>> model.compile("adam", loss, metrics=[ResponseAccuracy()])  # doctest: +SKIP
     """
 

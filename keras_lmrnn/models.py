@@ -109,7 +109,14 @@ class SumOfUniforms(keras.initializers.Initializer):
     The bias of PyTorch's `h = f(W_in x + b_in + W h + b_h)` written with
     one bias: `SumOfUniforms((1/sqrt(inputs), 1/sqrt(n)))`.
 
-    >>> SumOfUniforms((0.1, 0.2), seed=0)((3,)).shape
+    Args:
+        limits: the limit `l` of each uniform draw.
+        seed: optional integer seed; each draw takes its own stream of it
+            (`keras_lmrnn.seeds.stream_seed`). None: unseeded.
+
+    Example:
+
+    >>> tuple(SumOfUniforms((0.1, 0.2), seed=0)((3,)).shape)
     (3,)
     """
 
@@ -143,7 +150,28 @@ def _model(input_size, name, seed=None, init="indegree", linear_init="keras", **
 
 
 def build_lmrnn(input_size, n, d, sheet_shape=None, periodic=True, **kwargs):
-    """LM-RNN: units on a sheet, recurrent weights within distance `d`."""
+    """LM-RNN: units on a sheet, recurrent weights within distance `d`.
+
+    Args:
+        input_size: the width of the task inputs (`TaskDataset.input_size`).
+        n: number of recurrent units.
+        d: locality radius in lattice units (see `masks.locality_mask`).
+        sheet_shape: optional `(rows, cols)` of the sheet; default: square.
+        periodic: whether the sheet wraps around (a torus; default True).
+        **kwargs: the optional keys of a spec as keyword arguments: `seed`,
+            `alpha`, `recurrent_noise`, `init`, `linear_init` (see the module
+            docstring), or any other `LMRNN` argument.
+
+    Returns:
+        An uncompiled `keras.Model` from (batch, time, input_size) inputs to
+        (batch, time, 17) logits.
+
+    Example:
+
+    >>> model = build_lmrnn(117, n=16, d=1, seed=0)      # a 4x4 torus
+    >>> model.name, model.output_shape
+    ('lmrnn_n16_d1', (None, None, 17))
+    """
     return _model(input_size, f"lmrnn_n{n}_d{d:g}", n=n, d=d, sheet_shape=sheet_shape, periodic=periodic, **kwargs)
 
 
@@ -151,7 +179,30 @@ def build_random_sparse(input_size, n, d, sheet_shape=None, periodic=True, mask_
     """Random sparse RNN: each unit has the in-degree it would have under the
     locality mask of radius `d`, from random sources drawn with `mask_seed`
     (default: the model seed's "random_mask" stream, so each seed has its
-    own mask; see `keras_lmrnn.seeds`)."""
+    own mask; see `keras_lmrnn.seeds`).
+
+    Args:
+        input_size: the width of the task inputs.
+        n: number of recurrent units.
+        d: the locality radius whose in-degree each unit gets.
+        sheet_shape: optional `(rows, cols)` of the sheet the locality mask
+            is computed on; default: square.
+        periodic: whether that sheet wraps around (default True).
+        mask_seed: optional integer seed of the random sources.
+        **kwargs: the optional keys of a spec as keyword arguments: `seed`,
+            `alpha`, `recurrent_noise`, `init`, `linear_init` (see the module
+            docstring), or any other `LMRNN` argument.
+
+    Returns:
+        An uncompiled `keras.Model` from (batch, time, input_size) inputs to
+        (batch, time, 17) logits.
+
+    Example:
+
+    >>> model = build_random_sparse(117, n=16, d=1, mask_seed=0)
+    >>> count_weights(model)["recurrent_nonzero"]     # 16 units x 5 sources
+    80
+    """
     return _model(
         input_size, f"random_n{n}_d{d:g}", n=n, d=d, mask="random", sheet_shape=sheet_shape,
         periodic=periodic, mask_seed=mask_seed, **kwargs,
@@ -159,18 +210,63 @@ def build_random_sparse(input_size, n, d, sheet_shape=None, periodic=True, mask_
 
 
 def build_autapse(input_size, n, sheet_shape=None, **kwargs):
-    """A pool of autapses: each unit connects only to itself (d = 0)."""
+    """A pool of autapses: each unit connects only to itself (d = 0).
+
+    Args:
+        input_size: the width of the task inputs.
+        n: number of recurrent units.
+        sheet_shape: optional `(rows, cols)`; needed only when `n` is not a
+            perfect square.
+        **kwargs: the optional keys of a spec as keyword arguments: `seed`,
+            `alpha`, `recurrent_noise`, `init`, `linear_init` (see the module
+            docstring), or any other `LMRNN` argument.
+
+    Returns:
+        An uncompiled `keras.Model` from (batch, time, input_size) inputs to
+        (batch, time, 17) logits.
+
+    Example:
+
+    >>> build_autapse(117, n=16).name
+    'autapse_n16'
+    """
     return _model(input_size, f"autapse_n{n}", n=n, d=0, sheet_shape=sheet_shape, **kwargs)
 
 
 def build_dense(input_size, n, **kwargs):
-    """Fully connected leaky RNN of `n` units."""
+    """Fully connected leaky RNN of `n` units.
+
+    Args:
+        input_size: the width of the task inputs.
+        n: number of recurrent units.
+        **kwargs: the optional keys of a spec as keyword arguments: `seed`,
+            `alpha`, `recurrent_noise`, `init`, `linear_init` (see the module
+            docstring), or any other `LMRNN` argument.
+
+    Returns:
+        An uncompiled `keras.Model` from (batch, time, input_size) inputs to
+        (batch, time, 17) logits.
+
+    Example:
+
+    >>> build_dense(117, n=16).name
+    'dense_n16'
+    """
     return _model(input_size, f"dense_n{n}", n=n, mask="dense", **kwargs)
 
 
 def matched_dense_size(n, d, sheet_shape=None, periodic=True):
     """The N of a dense RNN with about as many recurrent synapses (N**2) as
     the LM-RNN with `n` units and radius `d` (n times its mean in-degree).
+
+    Args:
+        n: the LM-RNN's number of units.
+        d: its locality radius.
+        sheet_shape: its optional `(rows, cols)`; default: square.
+        periodic: whether its sheet wraps around (default True).
+
+    Returns:
+        The dense RNN's number of units, an int.
 
     Example:
 
@@ -183,13 +279,55 @@ def matched_dense_size(n, d, sheet_shape=None, periodic=True):
 
 
 def build_dense_matched(input_size, n, d, sheet_shape=None, periodic=True, **kwargs):
-    """Dense RNN with about the recurrent synapse count of LM-RNN(n, d)."""
+    """Dense RNN with about the recurrent synapse count of LM-RNN(n, d).
+
+    Its size is `matched_dense_size(n, d, sheet_shape, periodic)`.
+
+    Args:
+        input_size: the width of the task inputs.
+        n: the matched LM-RNN's number of units.
+        d: its locality radius.
+        sheet_shape: its optional `(rows, cols)`; default: square.
+        periodic: whether its sheet wraps around (default True).
+        **kwargs: the optional keys of a spec as keyword arguments: `seed`,
+            `alpha`, `recurrent_noise`, `init`, `linear_init` (see the module
+            docstring), or any other `LMRNN` argument.
+
+    Returns:
+        An uncompiled `keras.Model` from (batch, time, input_size) inputs to
+        (batch, time, 17) logits.
+
+    Example:
+
+    >>> matched_dense_size(16, d=1)         # 9**2 ~ 16 units x 5 inputs
+    9
+    >>> build_dense_matched(117, n=16, d=3).name   # d=3 covers the whole 4x4 torus
+    'dense_n16_matching_lmrnn_n16_d3'
+    """
     size = matched_dense_size(n, d, sheet_shape, periodic)
     return _model(input_size, f"dense_n{size}_matching_lmrnn_n{n}_d{d:g}", n=size, mask="dense", **kwargs)
 
 
 def build_l1(input_size, n, l1, **kwargs):
-    """Dense RNN with an L1 penalty of strength `l1` on the recurrent weights."""
+    """Dense RNN with an L1 penalty of strength `l1` on the recurrent weights.
+
+    Args:
+        input_size: the width of the task inputs.
+        n: number of recurrent units.
+        l1: the penalty's strength, a number >= 0.
+        **kwargs: the optional keys of a spec as keyword arguments: `seed`,
+            `alpha`, `recurrent_noise`, `init`, `linear_init` (see the module
+            docstring), or any other `LMRNN` argument.
+
+    Returns:
+        An uncompiled `keras.Model` from (batch, time, input_size) inputs to
+        (batch, time, 17) logits.
+
+    Example:
+
+    >>> build_l1(117, n=16, l1=1e-4).name
+    'l1_n16_lambda0.0001'
+    """
     l1 = check_number("l1", l1, 0)
     return _model(
         input_size, f"l1_n{n}_lambda{l1:g}", n=n, mask="dense",
@@ -209,7 +347,23 @@ OPTIONAL = {"seed", "alpha", "noise", "sheet", "periodic", "mask_seed", "init", 
 
 
 def parse_spec(spec):
-    """Splits "kind:key=value,..." into (kind, keyword arguments)."""
+    """Splits "kind:key=value,..." into (kind, keyword arguments).
+
+    Args:
+        spec: a model spec (see the module docstring).
+
+    Returns:
+        `(kind, kwargs)`: the kind and the builder's keyword arguments
+        (`sheet` given as `sheet_shape`, `noise` as `recurrent_noise`).
+
+    Raises:
+        ValueError: naming the spec and the bad entry.
+
+    Example:
+
+    >>> parse_spec("lmrnn:n=400,d=4,sheet=10x40,noise=0.05")
+    ('lmrnn', {'n': 400, 'd': 4, 'sheet_shape': (10, 40), 'recurrent_noise': 0.05})
+    """
     if not isinstance(spec, str) or not spec.strip():
         raise ValueError(f"Invalid model spec {spec!r}: expected 'kind:key=value,...' with kind in {KINDS}")
     kind, _, rest = spec.strip().partition(":")
@@ -269,6 +423,11 @@ def memory_needed(spec):
     """About how many bytes training the model named by `spec` needs for its
     recurrent weights, their gradient, optimizer state and mask.
 
+    Args:
+        spec: a model spec (see the module docstring).
+
+    Example:
+
     >>> memory_needed("dense:n=400") // 2**20     # MiB
     3
     """
@@ -278,6 +437,11 @@ def memory_needed(spec):
 def recurrent_units(spec):
     """The number of recurrent units the model named by `spec` has: its `n`,
     or for `dense-matched` the size of the matched dense RNN.
+
+    Args:
+        spec: a model spec (see the module docstring).
+
+    Example:
 
     >>> recurrent_units("dense-matched:n=2500,d=6")
     532
@@ -290,7 +454,14 @@ def recurrent_units(spec):
 
 
 def physical_memory():
-    """This machine's memory in bytes, or None where it cannot be read."""
+    """This machine's memory in bytes, or None where it cannot be read.
+
+    Example:
+
+    >>> memory = physical_memory()
+    >>> memory is None or memory > 0
+    True
+    """
     try:
         return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
     except (AttributeError, ValueError, OSError):
@@ -302,13 +473,28 @@ def check_spec(spec, input_size=1, memory=None):
 
     Parses it, refuses sizes this machine cannot hold (`memory` bytes,
     default: its physical memory) and builds the model once, so that every
-    value is checked by the layer itself. Returns `(kind, kwargs)`.
+    value is checked by the layer itself.
+
+    Args:
+        spec: a model spec (see the module docstring).
+        input_size: the task inputs' width the model is built for
+            (default 1: any width checks the same values).
+        memory: the bytes available; None (default): `physical_memory()`.
+
+    Returns:
+        `(kind, kwargs)`, as `parse_spec`.
 
     Raises:
         ValueError: naming the spec, the bad value and what is allowed.
 
+    Example:
+
     >>> check_spec("lmrnn:n=400,d=4")[0]
     'lmrnn'
+    >>> check_spec("dense:n=4000", memory=2**20)
+    Traceback (most recent call last):
+    ...
+    ValueError: Invalid model spec 'dense:n=4000': n=4000 needs about 384.0 MB ... choose a smaller n
     """
     kind, kwargs = parse_spec(spec)
     if isinstance(kwargs["n"], int) and kwargs["n"] >= 1:
@@ -329,6 +515,11 @@ def check_spec(spec, input_size=1, memory=None):
 
 def format_bytes(count):
     """A byte count in decimal units, e.g. "24.0 TB".
+
+    Args:
+        count: a number of bytes.
+
+    Example:
 
     >>> format_bytes(3_840_000)
     '3.8 MB'
@@ -369,7 +560,19 @@ def build_model(spec, input_size, protocol=protocols.DEFAULT, seed=0):
 
 
 def recurrent_layer(model):
-    """The model's `LMRNN` layer."""
+    """The model's `LMRNN` layer.
+
+    Args:
+        model: a Keras model with exactly one `LMRNN` layer.
+
+    Raises:
+        ValueError: the model has no `LMRNN` layer, or several.
+
+    Example:
+
+    >>> recurrent_layer(build_dense(117, n=16)).name
+    'rnn'
+    """
     found = [layer for layer in model.layers if isinstance(layer, LMRNN)]
     if len(found) != 1:
         raise ValueError(f"Expected one LMRNN layer in model {model.name!r}, found {len(found)}")
@@ -388,6 +591,12 @@ def count_weights(model, threshold=0.0):
         dict with `total` (trainable weights, masked entries included),
         `nonzero` (trainable weights above the threshold) and
         `recurrent_nonzero` (recurrent kernel entries above it).
+
+    Example:
+
+    >>> counts = count_weights(build_autapse(117, n=16))
+    >>> counts["recurrent_nonzero"], counts["total"] - counts["nonzero"] >= 16 * 15
+    (16, True)
     """
     kernel = recurrent_layer(model).cell.recurrent_kernel
     total = nonzero = 0

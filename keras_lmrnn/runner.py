@@ -45,6 +45,8 @@ class RunOptions:
     options a protocol sets (`batch_size`, `seq_len`, `layout`,
     `loss_weighting`, `clipnorm`; see `keras_lmrnn.protocols`) default to
     None, meaning "the protocol's value"; a value given explicitly wins.
+    `callbacks` (Keras callbacks run alongside training, e.g.
+    `keras.callbacks.TensorBoard(DIR)`) is not a setting: it is never recorded.
 
     Example:
 
@@ -67,6 +69,9 @@ class RunOptions:
     layout: str = None  # "stream", "continuous" or "trials" (see TaskDataset)
     loss_weighting: str = None  # "uniform" or "yang"
     clipnorm: float = None  # global gradient norm limit; 0: none
+    # Keras callbacks run alongside training (see keras_lmrnn.training); not a
+    # setting of the run: never recorded, compared or sent to sweep workers.
+    callbacks: tuple = dataclasses.field(default=(), compare=False, repr=False)
 
     def __post_init__(self):
         from keras_lmrnn import protocols
@@ -95,12 +100,16 @@ class RunOptions:
                 f"{self.eval_every}. Received: keep_checkpoints={self.keep_checkpoints}"
             )
         check_number("learning_rate", self.learning_rate, 0, open_below=True)
+        if self.callbacks != ():  # checked by training (which imports Keras) only when given
+            from keras_lmrnn import training
+
+            object.__setattr__(self, "callbacks", tuple(training.check_callbacks(self.callbacks)))
 
     @classmethod
     def from_config(cls, config):
         """The options recorded in a run's config dict (a run from before
         protocols existed was trained under lmrnn-v1)."""
-        given = {f.name: config[f.name] for f in dataclasses.fields(cls) if f.name in config}
+        given = {f.name: config[f.name] for f in dataclasses.fields(cls) if f.name in config and f.name != "callbacks"}
         return cls(**{"protocol": protocols.UNRECORDED, **given})
 
     def model_spec(self, spec):
@@ -110,7 +119,12 @@ class RunOptions:
         return protocols.resolve_spec(spec, self.protocol)
 
     def as_dict(self):
-        return dataclasses.asdict(self)
+        """The recorded settings (everything but `callbacks`), as config.json holds them.
+
+        >>> RunOptions(steps=10).as_dict()["steps"]
+        10
+        """
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name != "callbacks"}
 
 
 def code_revision():
@@ -316,7 +330,8 @@ def dataset(options):
 
 
 def is_complete(out, steps=None):
-    """Whether the run in `out` finished (summary written at its last step)."""
+    """Whether the run in `out` finished (summary written at its last step, or
+    at the checkpoint where a callback stopped it)."""
     out = pathlib.Path(out)
     try:
         state = json.loads((out / "state.json").read_text())
@@ -324,7 +339,9 @@ def is_complete(out, steps=None):
     except (OSError, ValueError):
         return False
     target = config.get("steps") if steps is None else steps
-    return (out / "summary.json").is_file() and state.get("step") == target and "diverged_at_step" not in state
+    if "diverged_at_step" in state or not (out / "summary.json").is_file():
+        return False
+    return state.get("step") == target or "stopped_early" in state  # a callback ended it: finished, shorter
 
 
 def run(out, spec, options, resume=False, overwrite=False, command=None, verbose=0, on_checkpoint=None, part=None):
@@ -378,7 +395,8 @@ def _run_in(out, spec, options, resume, command, verbose, on_checkpoint):
                 raise RunConfigError(
                     f"the run in {out} is already at step {checkpoint[1]}; --steps {options.steps} cannot shorten it"
                 )
-            summary = _read_summary(out) if checkpoint[1] == options.steps else None
+            finished = checkpoint[1] == options.steps or "stopped_early" in _read_state(out)
+            summary = _read_summary(out) if finished else None
             if summary is not None:
                 return {"summary": summary, "table": None, "curve": training.read_curve(out), "trained": False}
         recorded["steps"] = options.steps
@@ -395,7 +413,7 @@ def _run_in(out, spec, options, resume, command, verbose, on_checkpoint):
     result = training.train(
         model, data, options.steps, out, eval_data=eval_data, eval_every=options.eval_every,
         learning_rate=options.learning_rate, resume=resume, verbose=verbose, on_checkpoint=on_checkpoint,
-        keep_checkpoints=options.keep_checkpoints, clipnorm=options.clipnorm,
+        keep_checkpoints=options.keep_checkpoints, clipnorm=options.clipnorm, callbacks=list(options.callbacks),
     )
     table = eval_data.evaluate(result["model"])
     write_table(out / "final_table.csv", table)
@@ -408,8 +426,19 @@ def _run_in(out, spec, options, resume, command, verbose, on_checkpoint):
         "protocol": options.protocol,
         "wall_s": int(round(time.perf_counter() - started)),
     }
+    if result["stopped_early"]:
+        summary["stopped_early"] = result["stopped_early"]  # {"step": ..., "by": [callback names]}
     runs.atomic_write_text(out / "summary.json", json.dumps(summary, indent=2))
     return {"summary": summary, "table": table, "curve": result["curve"], "trained": True, "model": result["model"]}
+
+
+def _read_state(out):
+    """A run's state.json as a dict ({} when missing or unreadable)."""
+    try:
+        state = json.loads((pathlib.Path(out) / "state.json").read_text())
+    except (OSError, ValueError):
+        return {}
+    return state if isinstance(state, dict) else {}
 
 
 def _read_summary(out):

@@ -43,6 +43,27 @@ FINAL = ("complete", "diverged")
 # anything else (a signal, a crash: 1) is a dead worker, retried.
 DONE, REFUSED, DIVERGED = 0, 2, 3
 
+# What a user calls; the worker plumbing (worker_main, worker_command) stays
+# importable but is not part of the API.
+__all__ = [
+    "FINAL",
+    "MAX_RUNS",
+    "SWEEP_FILE",
+    "Sweep",
+    "SweepError",
+    "brief",
+    "check_finished",
+    "check_size",
+    "parse_seeds",
+    "read_sweep",
+    "run_name",
+    "run_sweep",
+    "status",
+    "trained_under",
+    "worker_env",
+    "worker_threads",
+]
+
 
 # The most runs (models x seeds) a sweep takes unless told otherwise (`max_runs`,
 # `keras-lmrnn sweep --max-runs`): a typo such as 0-1000000 is refused at once.
@@ -50,12 +71,33 @@ MAX_RUNS = 1000
 
 
 class SweepError(ValueError):
-    """A sweep request cannot be run as asked; the message says why."""
+    """A sweep request cannot be run as asked; the message says why.
+
+    A `ValueError`, so code that catches bad arguments catches it too.
+
+    Example:
+
+    >>> parse_seeds("4-2")
+    Traceback (most recent call last):
+    ...
+    keras_lmrnn.sweeps.SweepError: cannot read seeds '4-2': a range runs from a seed >= 0 up to a larger one
+    """
 
 
 def brief(values, keep=6):
     """A list for a message: whole when short, else its ends and its length.
 
+    Args:
+        values: any iterable.
+        keep: the most items shown (default 6).
+
+    Returns:
+        A string.
+
+    Example:
+
+    >>> brief([1, 2])
+    '[1, 2]'
     >>> brief(list(range(100)))
     '[0, 1, 2, ..., 98, 99] (100 items)'
     """
@@ -70,8 +112,23 @@ def parse_seeds(text, max_runs=MAX_RUNS):
     """Seeds from "0-4", "0,2,7" or "0-2,10": a sorted list without repeats,
     at most `max_runs` of them (None: no bound).
 
+    Args:
+        text: the seeds, as `keras-lmrnn sweep --seeds` takes them.
+        max_runs: the most seeds allowed (default `MAX_RUNS`); None: no
+            bound.
+
+    Returns:
+        A sorted list of distinct ints.
+
+    Raises:
+        SweepError: unreadable text, or more than `max_runs` seeds.
+
+    Example:
+
     >>> parse_seeds("0-2,7")
     [0, 1, 2, 7]
+    >>> len(parse_seeds("0-4999", max_runs=None))
+    5000
     """
     seeds = set()
     too_many = SweepError(f"seeds {text!r} name more than {max_runs} seeds; a sweep takes at most "
@@ -95,13 +152,45 @@ def parse_seeds(text, max_runs=MAX_RUNS):
 
 
 def run_name(spec, seed):
-    """The run folder name of `spec` at `seed`, e.g. "lmrnn_n=400_d=4__seed0"."""
+    """The run folder name of `spec` at `seed`, e.g. "lmrnn_n=400_d=4__seed0".
+
+    Characters other than letters, digits, "=", "." and "-" become "_".
+
+    Args:
+        spec: a model spec.
+        seed: the run's seed.
+
+    Example:
+
+    >>> run_name("lmrnn:n=400,d=4", 0), run_name("l1:n=400,l1=1e-4", 12)
+    ('lmrnn_n=400_d=4__seed0', 'l1_n=400_l1=1e-4__seed12')
+    """
     return "".join(c if c.isalnum() or c in "=.-" else "_" for c in spec) + f"__seed{seed}"
 
 
 @dataclasses.dataclass(frozen=True)
 class Sweep:
-    """A grid of model specs and seeds with common training options."""
+    """A grid of model specs and seeds with common training options.
+
+    Args:
+        models: a tuple of distinct model specs.
+        seeds: a tuple of distinct run seeds (integers >= 0).
+        options: a `keras_lmrnn.runner.RunOptions`; its seed is replaced by
+            each run's.
+
+    Raises:
+        SweepError: no model, a model or seed given twice, a bad seed, or
+            two specs with the same run folder name.
+
+    Example:
+
+    >>> from keras_lmrnn import runner
+    >>> sweep = Sweep(("lmrnn:n=64,d=2", "dense:n=64"), (0, 1), runner.RunOptions(battery="yang20", steps=100))
+    >>> [name for name, _, _ in sweep.runs()][:3]                 # seeds outermost
+    ['lmrnn_n=64_d=2__seed0', 'dense_n=64__seed0', 'lmrnn_n=64_d=2__seed1']
+    >>> sweep.run_options(1).seed, sweep.record()["seeds"]
+    (1, [0, 1])
+    """
 
     models: tuple
     seeds: tuple
@@ -147,7 +236,25 @@ class Sweep:
 
 
 def read_sweep(folder):
-    """The `Sweep` recorded in a sweep folder's sweep.json."""
+    """The `Sweep` recorded in a sweep folder's sweep.json.
+
+    Args:
+        folder: the sweep folder.
+
+    Raises:
+        SweepError: there is no sweep.json, or it is unreadable or names an
+            invalid model spec.
+
+    Example:
+
+    >>> import json, pathlib, tempfile
+    >>> from keras_lmrnn import runner
+    >>> sweep = Sweep(("lmrnn:n=64,d=2", "dense:n=64"), (0, 1), runner.RunOptions(battery="yang20", steps=100))
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     _ = (pathlib.Path(tmp) / SWEEP_FILE).write_text(json.dumps(sweep.record()))
+    ...     read_sweep(tmp) == sweep
+    True
+    """
     from keras_lmrnn import models
 
     path = pathlib.Path(folder) / SWEEP_FILE
@@ -170,7 +277,26 @@ def check_finished(folder, sweep, finished):
     """Refuses (`SweepError`, naming the run and the setting) a finished run
     of `finished` ((name, spec, seed) triples) whose config.json records
     another model, seed or option than the sweep: it would be counted as
-    this sweep's result otherwise."""
+    this sweep's result otherwise.
+
+    Args:
+        folder: the sweep folder.
+        sweep: the `Sweep` asked for.
+        finished: the finished runs to check, `(name, spec, seed)` triples
+            of `sweep.runs()`.
+
+    Example:
+
+    >>> import tempfile
+    >>> from keras_lmrnn import runner
+    >>> sweep = Sweep(("lmrnn:n=64,d=2", "dense:n=64"), (0, 1), runner.RunOptions(battery="yang20", steps=100))
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     check_finished(tmp, sweep, [])                          # nothing to check
+    ...     check_finished(tmp, sweep, sweep.runs()[:1])
+    Traceback (most recent call last):
+    ...
+    keras_lmrnn.sweeps.SweepError: finished run .../lmrnn_n=64_d=2__seed0 has no readable config.json; ...
+    """
     for name, spec, seed in finished:
         run = pathlib.Path(folder) / name
         try:
@@ -202,7 +328,24 @@ def _names(names, keep=6):
 
 
 def check_size(models, seeds, max_runs=MAX_RUNS):
-    """Refuses a grid of more than `max_runs` runs (None: no bound)."""
+    """Refuses a grid of more than `max_runs` runs (None: no bound).
+
+    Args:
+        models: the model specs.
+        seeds: the seeds.
+        max_runs: the most runs allowed (default `MAX_RUNS`).
+
+    Raises:
+        SweepError: more than `max_runs` runs.
+
+    Example:
+
+    >>> check_size(["dense:n=64"] * 2, range(600), max_runs=None)
+    >>> check_size(["dense:n=64"] * 2, range(600))
+    Traceback (most recent call last):
+    ...
+    keras_lmrnn.sweeps.SweepError: 2 models x 600 seeds make 1200 runs; a sweep takes at most 1000 unless ...
+    """
     count = len(models) * len(seeds)
     if max_runs is not None and count > max_runs:
         raise SweepError(f"{len(models)} models x {len(seeds)} seeds make {count} runs; a sweep takes at most "
@@ -222,7 +365,23 @@ def _difference(recorded, requested):
 
 
 def trained_under(folder, names):
-    """{backend: first run name} of the runs of `names` in `folder` that recorded one."""
+    """{backend: first run name} of the runs of `names` in `folder` that recorded one.
+
+    Args:
+        folder: the sweep folder.
+        names: run folder names (missing or unreadable runs are passed
+            over).
+
+    Example:
+
+    >>> import json, pathlib, tempfile
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     for name in ("a", "b"):
+    ...         (pathlib.Path(tmp) / name).mkdir()
+    ...         _ = (pathlib.Path(tmp) / name / "config.json").write_text(json.dumps({"backend": "jax"}))
+    ...     trained_under(tmp, ["a", "b", "c"])
+    {'jax': 'a'}
+    """
     found = {}
     for name in names:
         try:
@@ -235,7 +394,22 @@ def trained_under(folder, names):
 
 
 def status(folder, name):
-    """"complete", "diverged", "started" or "missing" for a run of a sweep."""
+    """"complete", "diverged", "started" or "missing" for a run of a sweep.
+
+    Args:
+        folder: the sweep folder.
+        name: the run's folder name (`run_name`).
+
+    Example:
+
+    >>> import pathlib, tempfile
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     before = status(tmp, "dense_n=64__seed0")
+    ...     (pathlib.Path(tmp) / "dense_n=64__seed0").mkdir()
+    ...     _ = (pathlib.Path(tmp) / "dense_n=64__seed0" / "config.json").write_text("{}")
+    ...     before, status(tmp, "dense_n=64__seed0")
+    ('missing', 'started')
+    """
     run = pathlib.Path(folder) / name
     if runner.is_complete(run):
         return "complete"
@@ -255,7 +429,17 @@ def _step(folder, name):
 
 
 def worker_threads(jobs):
-    """The cores each of `jobs` local workers gets (at least one)."""
+    """The cores each of `jobs` local workers gets (at least one).
+
+    Args:
+        jobs: the number of workers running at a time.
+
+    Example:
+
+    >>> import os
+    >>> worker_threads(1) == (os.cpu_count() or 1), worker_threads(100_000)
+    (True, 1)
+    """
     return max(1, (os.cpu_count() or 1) // jobs)
 
 
@@ -265,6 +449,19 @@ def worker_env(backend, threads):
     A worker with one core runs JAX's CPU matrix products single-threaded
     (`XLA_FLAGS`, recorded in the run's config.json as `numerics_env`); the
     same run started with that environment gives the same bits.
+
+    Args:
+        backend: the Keras backend (`KERAS_BACKEND`) the worker runs.
+        threads: the number of cores it may use (`worker_threads`).
+
+    Returns:
+        A new dict: this process's environment with those settings.
+
+    Example:
+
+    >>> env = worker_env("jax", 1)
+    >>> env["KERAS_BACKEND"], env["OMP_NUM_THREADS"], "intra_op_parallelism_threads=1" in env["XLA_FLAGS"]
+    ('jax', '1', True)
     """
     env = dict(os.environ, KERAS_BACKEND=backend, TF_CPP_MIN_LOG_LEVEL=os.environ.get("TF_CPP_MIN_LOG_LEVEL", "3"))
     threads = str(threads)
@@ -287,6 +484,17 @@ PARENT_ENV = "KERAS_LMRNN_SWEEP_PARENT"  # the pid of the process a worker belon
 
 
 def worker_command(folder, name):
+    """The command line of the worker process that trains one run of a sweep.
+
+    Args:
+        folder: the sweep folder.
+        name: the run's folder name.
+
+    Example:
+
+    >>> worker_command("runs/sweep", "dense_n=64__seed0")[1:]
+    ['-m', 'keras_lmrnn.sweeps', 'runs/sweep', 'dense_n=64__seed0']
+    """
     return [sys.executable, "-m", "keras_lmrnn.sweeps", str(folder), name]
 
 
@@ -395,11 +603,31 @@ def run_sweep(folder, models, seeds, options, jobs=None, use_ray=False, ray_addr
     Raises:
         SweepError: a bad request, or one that differs from the folder's sweep.json.
         KeyboardInterrupt: after reporting the unfinished runs.
+
+    Returns:
+        {run name: "complete", "diverged", "started" or "missing"} of every
+        run of the grid (see `status`).
+
+    Example:
+
+    >>> from keras_lmrnn import runner
+    >>> options = runner.RunOptions(battery="yang20", steps=200, batch_size=16, seq_len=50, eval_every=50)
+    >>> run_sweep("runs/sweep", ["dense:n=64"], [0, 0], options)       # refused before anything runs
+    Traceback (most recent call last):
+    ...
+    keras_lmrnn.sweeps.SweepError: Invalid value for argument `seeds`: expected distinct integers >= 0. ...
+    >>> run_sweep("runs/sweep", ["lmrnn:n=64,d=2", "dense:n=64"], [0, 1], options, jobs=2)  # doctest: +SKIP
+    {'lmrnn_n=64_d=2__seed0': 'complete', 'dense_n=64__seed0': 'complete', ...}
     """
     import keras
 
     from keras_lmrnn import models as models_lib
 
+    if options.callbacks:
+        raise SweepError(
+            "options.callbacks cannot travel to the sweep's worker processes; train single runs with "
+            "runner.run(..., RunOptions(callbacks=...)) or leave callbacks out"
+        )
     sweep = Sweep(tuple(models), tuple(seeds), options)
     for spec in sweep.models:
         models_lib.check_spec(spec, input_size=runner.input_size(options.battery))
@@ -612,7 +840,26 @@ def _wait_until_free(folder, names, timeout=60.0):
 
 
 def worker_main(folder, name):
-    """A worker process: trains one run of the sweep in `folder`; exit status."""
+    """A worker process: trains one run of the sweep in `folder`; exit status.
+
+    Args:
+        folder: the sweep folder (holding sweep.json).
+        name: the run's folder name.
+
+    Returns:
+        `DONE` (0), `DIVERGED` (3) or `REFUSED` (2: the request cannot be
+        run; the reason goes to stderr).
+
+    Example:
+
+    >>> import json, pathlib, tempfile
+    >>> from keras_lmrnn import runner
+    >>> sweep = Sweep(("lmrnn:n=64,d=2", "dense:n=64"), (0, 1), runner.RunOptions(battery="yang20", steps=100))
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     _ = (pathlib.Path(tmp) / SWEEP_FILE).write_text(json.dumps(sweep.record()))
+    ...     worker_main(tmp, "not_a_run") == REFUSED
+    True
+    """
     folder = pathlib.Path(folder)
     from keras_lmrnn import training
 

@@ -14,10 +14,20 @@ replaced unless it is one that keras-lmrnn made.
 Files written to the output folder:
 
     checkpoint.keras    model + optimizer state (and so the step) at the last checkpoint
-    state.json          {"step": ...}: a readable record of that checkpoint
+    state.json          {"step": ...}: a readable record of that checkpoint ("stopped_early"
+                        too when a callback ended the run)
     curve.csv           step, task, response_accuracy, trial_accuracy, last_step_accuracy
     curve.png           mean performance over tasks against steps
     checkpoints/        with keep_checkpoints: step_NNNNNN.weights.h5 (weights only)
+
+Keras callbacks (`callbacks=[...]`: TensorBoard, CSVLogger, EarlyStopping, your
+own) run alongside the checkpointing, which stays the owner of exact resume.
+They see one continuous fit: `on_train_begin` and `on_train_end` once,
+`on_train_batch_*` with the run's global step as the batch index, and one
+"epoch" per checkpoint interval (`eval_every` steps), whose logs hold the loss
+and the mean response accuracy ("performance") of that checkpoint. A callback
+that stops training (`model.stop_training = True`) ends the run at the next
+checkpoint, as a finished, shorter run recorded as such.
 
 Example:
 
@@ -159,6 +169,66 @@ class _Watch(keras.callbacks.Callback):
             self.bar.update(self.step, values=values)
 
 
+class _Relay(keras.callbacks.Callback):
+    """Forwards each batch of a `fit` chunk to the user's callbacks with the
+    run's global step as the batch index. A stop a user callback requests in
+    the middle of a chunk is held until the chunk's checkpoint, so that every
+    checkpoint stays on the `eval_every` grid (and resume stays exact)."""
+
+    def __init__(self, callbacks, watch):
+        super().__init__()
+        self.callbacks, self.watch = callbacks, watch
+        self.askers = []  # the names of the callbacks that asked to stop
+
+    def on_train_batch_begin(self, batch, logs=None):
+        for callback in self.callbacks:
+            callback.on_train_batch_begin(self.watch.step, logs)
+
+    def on_train_batch_end(self, batch, logs=None):
+        diverged = self.model.stop_training  # set by _Watch before this relay runs
+        self.dispatch("on_train_batch_end", self.watch.step - 1, logs)
+        if not diverged:
+            self.model.stop_training = False  # finish the chunk: stop at its checkpoint
+
+    def dispatch(self, hook, *args):
+        """Calls `hook` of each user callback, noting which ones ask to stop."""
+        for callback in self.callbacks:
+            asked = self.model.stop_training
+            getattr(callback, hook)(*args)
+            if self.model.stop_training and not asked:
+                self.askers.append(type(callback).__name__)
+
+
+def check_callbacks(callbacks):
+    """The user's callbacks as a list; refuses anything but Keras callbacks.
+
+    Args:
+        callbacks: None or a list/tuple of `keras.callbacks.Callback`.
+
+    Example:
+
+    >>> check_callbacks([keras.callbacks.CSVLogger("log.csv")])  # doctest: +ELLIPSIS
+    [<keras.src.callbacks.csv_logger.CSVLogger object at ...>]
+    >>> check_callbacks(None)
+    []
+    """
+    if callbacks is None:
+        return []
+    if not isinstance(callbacks, (list, tuple)) or not all(isinstance(c, keras.callbacks.Callback) for c in callbacks):
+        raise ValueError(
+            "Invalid value for argument `callbacks`: expected a list of keras.callbacks.Callback instances. "
+            f"Received: callbacks={callbacks!r}"
+        )
+    for callback in callbacks:
+        if getattr(callback, "restore_best_weights", False):
+            raise ValueError(
+                "Invalid value for argument `callbacks`: EarlyStopping(restore_best_weights=True) would leave a "
+                "model that is not the run's checkpoint; use restore_best_weights=False (and keep_checkpoints "
+                f"to keep every checkpoint's weights). Received: {callback!r}"
+            )
+    return list(callbacks)
+
+
 def _finite(model, x):
     """Whether the weights and the outputs on a few rows of `x` are finite."""
     if not all(np.isfinite(w).all() for w in model.get_weights()):
@@ -227,6 +297,7 @@ def train(
     keep_checkpoints=0,
     clipnorm=0.0,
     optimizer="adam",
+    callbacks=None,
 ):
     """Trains `model` for `steps` gradient steps on `dataset`.
 
@@ -243,8 +314,10 @@ def train(
             (and at step 0 and at the end); None: no curve.
         eval_every: steps between evaluations and checkpoints.
         learning_rate: Adam's learning rate (default 1e-3, the paper's).
-        clipnorm, optimizer: see `make_optimizer` (default: Adam, no
-            clipping); a resumed run keeps its checkpoint's optimizer.
+        clipnorm: clip the gradient's global norm to this value (see
+            `make_optimizer`); 0 (the default): no clipping.
+        optimizer: "adam" (the default) or "sgd" (see `make_optimizer`); a
+            resumed run keeps its checkpoint's optimizer.
         resume: continue from the checkpoint in `out_dir` (from step 0 with
             `model` if no checkpoint was written yet).
         overwrite: replace the run in `out_dir` (only a folder keras-lmrnn
@@ -257,10 +330,16 @@ def train(
             many steps (and at step 0) as `checkpoints/step_NNNNNN.weights.h5`,
             e.g. for clusters over training; 0 (default) keeps none. Must be
             a multiple of `eval_every`.
+        callbacks: optional list of `keras.callbacks.Callback` run alongside
+            the checkpointing (see the module docstring): batches are indexed
+            by the run's step, one epoch per checkpoint interval with `loss`
+            and `performance` in its logs; a callback that sets
+            `model.stop_training` ends the run at the next checkpoint.
 
     Returns:
-        dict with `model`, `step` and `curve` (list of (step, mean response
-        accuracy)).
+        dict with `model`, `step`, `curve` (list of (step, mean response
+        accuracy)) and `stopped_early` (None, or {"step": ..., "by": [the
+        names of the callbacks that asked]}).
 
     Raises:
         TrainingDiverged: the loss became NaN or infinite (nothing past the
@@ -277,6 +356,7 @@ def train(
             f"Received: keep_checkpoints={keep_checkpoints}"
         )
     check_optimizer_args(learning_rate, clipnorm, optimizer)
+    callbacks = check_callbacks(callbacks)
     compile_args = {"learning_rate": learning_rate, "clipnorm": clipnorm, "optimizer": optimizer}
     if steps > len(dataset):
         raise ValueError(
@@ -287,7 +367,7 @@ def train(
     with runs.open_folder(out, "run", overwrite=overwrite, resume=resume):
         return _train_in(
             model, dataset, steps, out, eval_data, eval_every, compile_args, resume, verbose, on_checkpoint,
-            keep_checkpoints,
+            keep_checkpoints, callbacks,
         )
 
 
@@ -309,7 +389,7 @@ def _keep(model, out, step, every):
 
 
 def _train_in(model, dataset, steps, out, eval_data, eval_every, compile_args, resume, verbose, on_checkpoint,
-              keep_checkpoints=0):
+              keep_checkpoints=0, callbacks=()):
     checkpoint = load_checkpoint(out) if resume else None
     if not resume and (out / "checkpoint.keras").exists():
         raise runs.RunFolderError(f"{out} already holds a checkpoint; resume it or overwrite it")
@@ -338,34 +418,58 @@ def _train_in(model, dataset, steps, out, eval_data, eval_every, compile_args, r
     if eval_data is not None and start == 0 and not curve:
         curve.append(_evaluate(model, eval_data, 0, out))
     watch = _Watch(steps, start, curve[-1][1] if curve else None, verbose)
+    user = keras.callbacks.CallbackList(
+        callbacks, model=model, verbose=0, epochs=math.ceil(steps / eval_every), steps=eval_every
+    )
+    relay = _Relay(callbacks, watch)
+    relay.set_model(model)
+    fit_callbacks = [watch, relay] if callbacks else [watch]
+    stopped_early = None
+    user.on_train_begin()
     step = start
-    while step < steps:
-        stop = min(step + eval_every, steps)
-        model.fit(DatasetSlice(dataset, step, stop), epochs=1, shuffle=False, verbose=0, callbacks=[watch])
-        if watch.diverged:
-            at, loss = watch.diverged
-            record = {"step": step, "diverged_at_step": at, "loss": str(loss)}
-            runs.atomic_write_text(out / "state.json", json.dumps(record))
-            raise TrainingDiverged(at, loss, step, out, clipnorm=model.optimizer.global_clipnorm)
-        if not _finite(model, dataset[stop - 1][0]):
-            runs.atomic_write_text(out / "state.json", json.dumps({"step": step, "diverged_at_step": stop}))
-            raise TrainingDiverged(stop, None, step, out, f"the weights or outputs are not finite at step {stop}",
-                                   clipnorm=model.optimizer.global_clipnorm)
-        step = stop
-        if eval_data is not None:
-            curve.append(_evaluate(model, eval_data, step, out))
-            watch.performance = curve[-1][1]
-        watch.checkpoint_line()
-        # The step lives inside the checkpoint (the optimizer's iteration
-        # count); state.json follows it and is only a readable record.
-        atomic_write(out / "checkpoint.keras", model.save)
-        runs.atomic_write_text(out / "state.json", json.dumps({"step": step}))
-        _keep(model, out, step, keep_checkpoints)
-        if on_checkpoint is not None:
-            on_checkpoint(step, list(curve))
+    try:
+        while step < steps:
+            stop = min(step + eval_every, steps)
+            epoch = step // eval_every
+            user.on_epoch_begin(epoch)
+            model.fit(DatasetSlice(dataset, step, stop), epochs=1, shuffle=False, verbose=0, callbacks=fit_callbacks)
+            if watch.diverged:
+                at, loss = watch.diverged
+                record = {"step": step, "diverged_at_step": at, "loss": str(loss)}
+                runs.atomic_write_text(out / "state.json", json.dumps(record))
+                raise TrainingDiverged(at, loss, step, out, clipnorm=model.optimizer.global_clipnorm)
+            if not _finite(model, dataset[stop - 1][0]):
+                runs.atomic_write_text(out / "state.json", json.dumps({"step": step, "diverged_at_step": stop}))
+                raise TrainingDiverged(stop, None, step, out, f"the weights or outputs are not finite at step {stop}",
+                                       clipnorm=model.optimizer.global_clipnorm)
+            step = stop
+            if eval_data is not None:
+                curve.append(_evaluate(model, eval_data, step, out))
+                watch.performance = curve[-1][1]
+            watch.checkpoint_line()
+            logs = {"loss": watch.loss}
+            if curve:
+                logs["performance"] = curve[-1][1]
+            model.stop_training = False
+            relay.dispatch("on_epoch_end", epoch, logs)  # e.g. EarlyStopping decides here
+            model.stop_training = False
+            state = {"step": step}
+            if relay.askers and step < steps:
+                stopped_early = state["stopped_early"] = {"step": step, "by": sorted(set(relay.askers))}
+            # The step lives inside the checkpoint (the optimizer's iteration
+            # count); state.json follows it and is only a readable record.
+            atomic_write(out / "checkpoint.keras", model.save)
+            runs.atomic_write_text(out / "state.json", json.dumps(state))
+            _keep(model, out, step, keep_checkpoints)
+            if on_checkpoint is not None:
+                on_checkpoint(step, list(curve))
+            if stopped_early:
+                break
+    finally:  # also on divergence: callbacks close their files (CSVLogger, TensorBoard)
+        user.on_train_end({"loss": watch.loss, **({"performance": curve[-1][1]} if curve else {})})
     if curve:
         plot_curves({"model": curve}, out / "curve.png")
-    return {"model": model, "step": step, "curve": curve}
+    return {"model": model, "step": step, "curve": curve, "stopped_early": stopped_early}
 
 
 def _write_curve_header(out):

@@ -112,6 +112,19 @@ def names(battery="modcog84"):
     (each int base in Yang order, `_intl` then `_intr`), then the 40 seq
     tasks (each base, `_seql` then `_seqr`); "modcog132": those, then the 48
     compositions (`base_int{l,r}_seq{l,r}`).
+
+    Args:
+        battery: "yang20", "modcog84" (default) or "modcog132".
+
+    Returns:
+        A new list of task names.
+
+    Example:
+
+    >>> names("modcog84")[20:22], names("modcog84")[-1]
+    (['go_intl', 'go_intr'], 'dnmc_seqr')
+    >>> len(names("modcog132"))
+    132
     """
     if battery not in BATTERIES:
         raise ValueError(
@@ -137,6 +150,25 @@ def resolve(name):
 
     Case is ignored; the paper's spelling (`DlyGo_IntL_SeqR`) and the
     authors' code names (`dlygointl`, `goseqr`) are accepted.
+
+    Args:
+        name: a task name in any accepted spelling.
+
+    Returns:
+        The canonical name, e.g. "dlygo_intl".
+
+    Raises:
+        TypeError: `name` is not a string.
+        ValueError: an unknown task, with the closest names as hints.
+
+    Example:
+
+    >>> resolve("DlyGo_IntL"), resolve("goseqr")
+    ('dlygo_intl', 'go_seqr')
+    >>> resolve("dlygoo")
+    Traceback (most recent call last):
+    ...
+    ValueError: Invalid value for argument `name`: unknown task 'dlygoo'. Did you mean dlygo...
     """
     if not isinstance(name, str):
         raise TypeError(
@@ -155,7 +187,21 @@ def resolve(name):
 
 
 def spec(name):
-    """The `TaskSpec` (base and extensions) of a task name or alias."""
+    """The `TaskSpec` (base and extensions) of a task name or alias.
+
+    Args:
+        name: a task name or alias (see `resolve`).
+
+    Returns:
+        A `TaskSpec`: `base`, `interval` and `sequence` ("l", "r" or None).
+
+    Example:
+
+    >>> spec("DlyGo_IntL_SeqR")
+    TaskSpec(base='dlygo', interval='l', sequence='r')
+    >>> spec("dms").name
+    'dms'
+    """
     return SPECS[resolve(name)]
 
 

@@ -65,6 +65,14 @@ class SequenceTooShort(ValueError):
 
     Raised when the batch holding such a trial is drawn, which may be
     mid-training: the task's trial lengths vary from trial to trial.
+
+    Example:
+
+    >>> data = TaskDataset(["dms"], batch_size=2, seq_len=5, layout="trials", num_batches=1)
+    >>> data[0]
+    Traceback (most recent call last):
+    ...
+    keras_lmrnn.tasks.dataset.SequenceTooShort: Invalid value for argument `seq_len`: ... longer than seq_len=5.
     """
 
 
@@ -179,8 +187,12 @@ class TaskDataset(PyDataset):
             step, i.e. plain cross-entropy) or "yang"
             (as Yang et al. 2019: weight 1 before the response period, 0 for
             its first 100 ms, 5 for the rest of it).
-        workers, use_multiprocessing, max_queue_size: as
-            `keras.utils.PyDataset`.
+        workers: number of workers loading batches in parallel (default
+            1; as `keras.utils.PyDataset`).
+        use_multiprocessing: use processes instead of threads for the
+            workers (default False; as `keras.utils.PyDataset`).
+        max_queue_size: batches kept ready in advance by the workers
+            (default 10; as `keras.utils.PyDataset`).
         **task_overrides: passed to every task (`dt`, `sigma`, ...; the
             observation size must stay the same for all).
 
@@ -379,7 +391,9 @@ def evaluation_set(tasks="modcog84", trials_per_task=64, seed=0, rule_tasks=None
         seed: integer seed.
         rule_tasks: the task list of the rule input (the battery the model
             was trained on); default: `tasks`.
-        loss_weighting, **task_overrides: as `TaskDataset`.
+        loss_weighting: the weights `w`: None or "uniform" (default) or
+            "yang", as `TaskDataset`.
+        **task_overrides: passed to every task, as `TaskDataset`.
 
     Returns:
         A dict `name -> (x, y, w, info)`: x (trials, T, inputs), y, w

@@ -89,6 +89,17 @@ class ModCogTask(TrialEnv):
         sequence: None, "l" or "r": the seq extension.
         delay_choices: delays (ms) drawn uniformly by int tasks.
         name: the task's name, recorded in each trial's info.
+
+    Example:
+
+    >>> env = ReachTask(dt=50, dim_ring=8, sequence="r", name="go_seqr")
+    >>> env.seed(0)
+    [0]
+    >>> info = env.new_trial()
+    >>> env.ob.shape[1], int(env.action_space.n), info["task"]
+    (17, 9, 'go_seqr')
+    >>> info["periods"]["decision"] * env.dt          # the seq response period, in ms
+    1000
     """
 
     default_timing = {}
@@ -356,6 +367,15 @@ class ReachTask(ModCogTask):
         memory: delayed version: the stimulus goes off before a delay and the
             go cue (dlygo, dlyanti); otherwise it stays on until the end.
         **kwargs: see `ModCogTask`.
+
+    Example:
+
+    >>> env = ReachTask(anti=True)
+    >>> env.seed(0)
+    [0]
+    >>> info = env.new_trial()
+    >>> (info["stimulus_position"] - info["answer"]) % env.dim_ring   # the opposite side
+    8
     """
 
     default_timing = {"fixation": 500, "stimulus": 500, "delay": 0, "decision": 500}
@@ -402,6 +422,15 @@ class DecisionTask(ModCogTask):
         cohs: stimulus coherences to draw from (defaults as neurogym's
             yang19: (0.08, 0.16, 0.32, 0.64) at once, (0.3, 0.6, 1.0) delayed).
         **kwargs: see `ModCogTask`.
+
+    Example:
+
+    >>> env = DecisionTask(stim_mod=(True, True), w_mod=(1, 0))   # ctxdm1
+    >>> env.seed(0)
+    [0]
+    >>> info = env.new_trial()
+    >>> info["answer"] in info["positions"], list(info["periods"])
+    (True, ['fixation', 'stimulus', 'decision'])
     """
 
     def __init__(self, stim_mod=(True, False), w_mod=(1, 1), delayed=False, cohs=None, **kwargs):
@@ -474,6 +503,15 @@ class MatchTask(ModCogTask):
             sample.
         go_on_match: respond on match (dms, dmc) or on non-match (dnms, dnmc).
         **kwargs: see `ModCogTask`.
+
+    Example:
+
+    >>> env = MatchTask(go_on_match=False)                # dnms
+    >>> env.seed(0)
+    [0]
+    >>> info = env.new_trial()
+    >>> info["match"] == (info["answer"] is None)         # no-go on a match
+    True
     """
 
     default_timing = {"fixation": 300, "sample": 500, "delay": 1000, "test": 500, "decision": 900}

@@ -1,4 +1,4 @@
-"""The README's Python tour trains what `keras-lmrnn train` trains (issue #30)."""
+"""The Python route of docs/guide/training.md trains what `keras-lmrnn train` trains (issue #30)."""
 
 import json
 import os
@@ -19,7 +19,7 @@ STEPS = 3
 
 
 def test_the_python_tour_and_the_command_line_train_the_same_weights(tmp_path, backend):
-    # The tour, as the README writes it (smaller: yang20, 3 steps, 1 trial per task).
+    # The Python route, as docs/guide/training.md writes it (smaller: yang20, 3 steps, 1 trial per task).
     options = runner.RunOptions(battery="yang20", steps=STEPS, eval_every=STEPS, seed=0)
     data = runner.dataset(options)
     model = models.build_model(SPEC, data.input_size)

@@ -437,15 +437,26 @@ def test_a_presets_name_says_the_protocol_it_was_trained_under(name):
     assert protocol == record["name"] or protocol in record.get("same_settings_as", [])
 
 
-def test_registry_folders_and_readme_agree():
+def zoo_block(path):
+    return re.search(r"<!-- zoo -->(.*)<!-- /zoo -->", path.read_text(), re.S).group(1)
+
+
+def test_registry_folders_and_the_catalogue_agree():
     folders = sorted(p.name for p in (ROOT / "zoo" / "presets").iterdir() if not p.name.startswith("."))
     assert folders == sorted(PRESETS)
-    text = (ROOT / "README.md").read_text()
-    block = re.search(r"<!-- zoo -->(.*)<!-- /zoo -->", text, re.S).group(1)
+    block = zoo_block(ROOT / "docs" / "zoo" / "index.md")
     listed = re.findall(r"^\| \[([^\]]+)\]", block, re.M)
     assert listed == PRESETS
     # tools/render_zoo_table.py writes it; a preset added or re-made without re-rendering fails here.
     assert block == f"\n{tool('render_zoo_table').table()}\n"
+
+
+def test_the_readme_lists_the_default_protocols_presets():
+    block = zoo_block(ROOT / "README.md")
+    listed = re.findall(r"^\| \[([^\]]+)\]", block, re.M)
+    assert listed == [name for name in PRESETS if zoo.registry.PARTS[name][1] == protocols.DEFAULT]
+    assert listed, "no default-protocol preset in the README"
+    assert block == f"\n{tool('render_zoo_table').brief()}\n"
 
 
 def recipe_specs():

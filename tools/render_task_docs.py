@@ -1,4 +1,4 @@
-"""Regenerates the catalogue table and the figures of tasks/README.md.
+"""Regenerates the catalogue table and the figures of docs/guide/tasks.md.
 
     python tools/render_task_docs.py
 
@@ -15,7 +15,8 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 from keras_lmrnn import tasks  # noqa: E402
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
-README = ROOT / "tasks" / "README.md"
+README = ROOT / "docs" / "guide" / "tasks.md"
+FIGURE_DIR = ROOT / "docs" / "guide" / "task_figures"
 FIGURES = {  # one per extension kind, as the paper's Figure 4
     "dlygo": "base task (Yang et al. 2019)",
     "dlygo_intl": "interval estimation (int)",
@@ -55,7 +56,7 @@ def table():
 
 
 def main():
-    (ROOT / "tasks" / "figures").mkdir(exist_ok=True)
+    FIGURE_DIR.mkdir(exist_ok=True)
     for name in FIGURES:
         # The first seed whose trial is a go trial with a visible interval.
         seed = next(
@@ -64,7 +65,7 @@ def main():
             and (info["delay"] or 0) >= 500
         )
         fig = tasks.plot_trial(name, seed=seed)
-        fig.savefig(ROOT / "tasks" / "figures" / f"{name}.png", dpi=80)
+        fig.savefig(FIGURE_DIR / f"{name}.png", dpi=80)
     text = README.read_text()
     text = re.sub(
         r"<!-- catalogue -->.*<!-- /catalogue -->",

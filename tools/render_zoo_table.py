@@ -1,18 +1,43 @@
-"""Rewrites the zoo table of README.md from the presets' metadata.json.
+"""Rewrites the zoo tables from the presets' metadata.json: the full catalogue
+in docs/zoo/index.md and the default-protocol presets in README.md.
 
     python tools/render_zoo_table.py
 
-Only the block between `<!-- zoo -->` and `<!-- /zoo -->` changes (the file is
-read right before it is written). The "k (clusters)" column is the number of
-clusters metadata.json's "clusters" entry records (tools/render_zoo_clusters.py).
+Only the block between `<!-- zoo -->` and `<!-- /zoo -->` of each file changes
+(each file is read right before it is written). The "k (clusters)" column is the
+number of clusters metadata.json's "clusters" entry records
+(tools/render_zoo_clusters.py). The tables are rendered, never edited by hand:
+tests/test_zoo.py compares both blocks with this tool's output.
 """
 
 import pathlib
 import re
 
-from keras_lmrnn import zoo
+from keras_lmrnn import protocols, zoo
 
-README = pathlib.Path(__file__).resolve().parent.parent / "README.md"
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+README = ROOT / "README.md"
+CATALOGUE = ROOT / "docs" / "zoo" / "index.md"
+
+
+def brief():
+    """The README's table: the presets of the default protocol, linked to their cards."""
+    rows = [
+        "| preset | N | d | non-zero recurrent | response acc. | trial acc. |",
+        "|---|---|---|---|---|---|",
+    ]
+    for name in zoo.list_presets():
+        if zoo.registry.PARTS[name][1] != protocols.DEFAULT:
+            continue
+        meta = zoo.metadata(name)
+        counts = meta.get("weight_counts_above_threshold", meta["weight_counts"])
+        mark = f" (abs w > {counts['threshold']:g})" if "threshold" in counts else ""
+        d = "-" if meta["d"] is None else meta["d"]
+        rows.append(
+            f"| [{name}](zoo/presets/{name}/README.md) | {meta['n']} | {d} | {counts['recurrent_nonzero']}{mark} | "
+            f"{meta['metrics']['response_accuracy']:.3f} | {meta['metrics']['trial_accuracy']:.3f} |"
+        )
+    return "\n".join(rows)
 
 
 def table():
@@ -29,7 +54,7 @@ def table():
         mark = f" (abs w > {counts['threshold']:g})" if "threshold" in counts else ""
         d = "-" if meta["d"] is None else meta["d"]
         rows.append(
-            f"| [{name}](zoo/presets/{name}/README.md) | {meta['battery']} | {protocol(meta)} | {meta['n']} | {d} | "
+            f"| [{name}](presets/{name}/README.md) | {meta['battery']} | {protocol(meta)} | {meta['n']} | {d} | "
             f"{counts['total']} | {counts['nonzero']}{mark} | {counts['recurrent_nonzero']}{mark} | "
             f"{metrics['response_accuracy']:.3f} | {metrics['trial_accuracy']:.3f} | {clusters(meta)} |"
         )
@@ -44,7 +69,7 @@ NOTE = (
     "trials (10 splits); \"no clear k\" where the best k fails the stability checks (split-half ARI below 0.5,\n"
     "silhouette no better than the rotation control's, or k in the top fifth of 2..40): read it as no number of\n"
     "clusters. The k-means k, the reasons and the feature map are in each card, the measurements in\n"
-    "[docs/analysis/README.md](docs/analysis/README.md)."
+    "[the analysis results](../analysis/README.md)."
 )
 
 
@@ -77,15 +102,23 @@ def clusters(meta):
     return f"{entry['k']} (ARI {stability['split_half_ari_mean']:.2f})"
 
 
-def main():
-    block = f"<!-- zoo -->\n{table()}\n<!-- /zoo -->"
-    text = README.read_text()  # read right before writing: others may edit the rest of README.md
+def write_block(path, content):
+    """Replaces the `<!-- zoo -->` block of `path` by `content` (atomically)."""
+    block = f"<!-- zoo -->\n{content}\n<!-- /zoo -->"
+    text = path.read_text()  # read right before writing: others may edit the rest of the file
     found = list(re.finditer(r"<!-- zoo -->.*?<!-- /zoo -->", text, flags=re.S))
     if len(found) != 1:
-        raise SystemExit(f"{README} must hold one <!-- zoo --> ... <!-- /zoo --> block; found {len(found)}")
+        raise SystemExit(f"{path} must hold one <!-- zoo --> ... <!-- /zoo --> block; found {len(found)}")
     start, end = found[0].span()
-    README.write_text(text[:start] + block + text[end:])
-    print(f"wrote the zoo table of {README}")
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text[:start] + block + text[end:])
+    tmp.replace(path)
+    print(f"wrote the zoo table of {path}")
+
+
+def main():
+    write_block(CATALOGUE, table())
+    write_block(README, brief())
 
 
 if __name__ == "__main__":

@@ -37,19 +37,66 @@ MANIFEST = "manifest.json"
 MANIFEST_FORMAT = 1
 _REDO = "Re-download the preset, or re-create it with tools/make_preset.py; do not edit a preset's files by hand."
 
+__all__ = [
+    "ALIASES",
+    "FILES",
+    "MANIFEST",
+    "MANIFEST_FORMAT",
+    "OPTIONAL_FILES",
+    "PARTS",
+    "PRESETS",
+    "PRESET_DIR",
+    "PresetError",
+    "is_preset_name",
+    "list_presets",
+    "load",
+    "manifest",
+    "metadata",
+    "preset_path",
+    "registry",
+    "sha256",
+    "verify",
+    "write_manifest",
+]
+
 
 class PresetError(ValueError):
-    """A preset is unknown, incomplete or fails its checksum."""
+    """A preset is unknown, incomplete or fails its checksum.
+
+    A `ValueError`, so code that catches bad arguments catches it too.
+
+    Example:
+
+    >>> preset_path("modcog84_lmrnn_20x20_d7")
+    Traceback (most recent call last):
+    ...
+    keras_lmrnn.zoo.PresetError: Unknown preset 'modcog84_lmrnn_20x20_d7': not a registered name nor a folder. ...
+    """
 
 
 def list_presets():
-    """The names of all registered presets."""
+    """The names of all registered presets.
+
+    Returns:
+        A new list of names, those of the default protocol first.
+
+    Example:
+
+    >>> names = list_presets()
+    >>> "modcog84_lmrnn_20x20_d6_neurogym-indegree" in names, all(is_preset_name(n) for n in names)
+    (True, True)
+    """
     return list(PRESETS)
 
 
 def is_preset_name(name):
     """Whether `name` names a preset: a registered name or a former one
     (`registry.ALIASES`, loaded with a FutureWarning).
+
+    Args:
+        name: anything; only a string can be a preset name.
+
+    Example:
 
     >>> is_preset_name("modcog84_lmrnn_20x20_d6"), is_preset_name("runs/d6")
     (True, False)
@@ -62,6 +109,22 @@ def preset_path(name_or_path):
 
     A former name (`registry.ALIASES`) gives the renamed preset, the same
     weights, with a FutureWarning naming the new name.
+
+    Args:
+        name_or_path: a registered (or former) preset name, or the path of
+            a preset folder.
+
+    Returns:
+        The folder, a `pathlib.Path`.
+
+    Raises:
+        PresetError: neither a registered name nor an existing folder.
+
+    Example:
+
+    >>> folder = preset_path("yang20_dense_256_neurogym-indegree")
+    >>> folder.name, (folder / "config.json").is_file(), preset_path(str(folder)) == folder
+    ('yang20_dense_256_neurogym-indegree', True, True)
     """
     if name_or_path in ALIASES:
         new = ALIASES[name_or_path]
@@ -87,6 +150,23 @@ def preset_path(name_or_path):
 
 
 def sha256(path):
+    """The SHA-256 of a file's contents, as the manifests record it.
+
+    Args:
+        path: the file, a string or a `pathlib.Path`.
+
+    Returns:
+        The digest as 64 hexadecimal digits.
+
+    Example:
+
+    >>> import pathlib, tempfile
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     path = pathlib.Path(tmp) / "hello.txt"
+    ...     _ = path.write_bytes(b"hello")
+    ...     sha256(path)
+    '2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824'
+    """
     digest = hashlib.sha256()
     with open(path, "rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
@@ -95,13 +175,44 @@ def sha256(path):
 
 
 def metadata(name_or_path):
-    """The preset's metadata.json as a dict."""
+    """The preset's metadata.json as a dict.
+
+    Args:
+        name_or_path: a preset name or folder (see `preset_path`).
+
+    Returns:
+        A dict: how the preset was trained (`model` spec, `battery`,
+        `protocol`, `training_command`, ...) and its measured metrics.
+
+    Example:
+
+    >>> meta = metadata("yang20_dense_256_neurogym-indegree")
+    >>> meta["model"], meta["battery"]
+    ('dense:n=256', 'yang20')
+    """
     return json.loads(_file(preset_path(name_or_path), "metadata.json").read_text())
 
 
 def manifest(folder):
     """The manifest of the preset files in `folder`: {"format": 1, "files": {name: SHA-256}},
-    over FILES and those of OPTIONAL_FILES that are there."""
+    over FILES and those of OPTIONAL_FILES that are there.
+
+    Args:
+        folder: a preset folder (a path, not a preset name).
+
+    Raises:
+        PresetError: one of FILES is missing.
+
+    Example:
+
+    >>> import json
+    >>> folder = preset_path("yang20_dense_256_neurogym-indegree")
+    >>> record = manifest(folder)
+    >>> record["format"], sorted(record["files"])[:2]
+    (1, ['README.md', 'config.json'])
+    >>> record == json.loads((folder / MANIFEST).read_text())   # the files match
+    True
+    """
     folder = pathlib.Path(folder)
     files = {name: sha256(_file(folder, name)) for name in FILES}
     files.update({name: sha256(folder / name) for name in _present_optional(folder)})
@@ -112,6 +223,18 @@ def write_manifest(folder):
     """Writes `folder`/manifest.json from the files now in `folder`; returns its path.
 
     Write it last: it records the files as they are when it is written.
+
+    Args:
+        folder: a preset folder holding every file of FILES.
+
+    Example:
+
+    >>> import shutil, tempfile, pathlib
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     copy = shutil.copytree(preset_path("yang20_dense_256_neurogym-indegree"), pathlib.Path(tmp) / "mine")
+    ...     _ = (copy / "README.md").write_text("My own model card.")
+    ...     write_manifest(copy).name, verify(copy) == copy
+    ('manifest.json', True)
     """
     path = pathlib.Path(folder) / MANIFEST
     path.write_text(json.dumps(manifest(folder), indent=2) + "\n")
@@ -119,7 +242,31 @@ def write_manifest(folder):
 
 
 def verify(name_or_path):
-    """Checks that every file is there and matches the SHA-256 its manifest.json records."""
+    """Checks that every file is there and matches the SHA-256 its manifest.json records.
+
+    Args:
+        name_or_path: a preset name or folder (see `preset_path`).
+
+    Returns:
+        The preset's folder.
+
+    Raises:
+        PresetError: a file is missing, edited, or not recorded by the
+            manifest.
+
+    Example:
+
+    >>> verify("yang20_dense_256_neurogym-indegree").name
+    'yang20_dense_256_neurogym-indegree'
+    >>> import shutil, tempfile, pathlib
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     copy = shutil.copytree(preset_path("yang20_dense_256_neurogym-indegree"), pathlib.Path(tmp) / "copy")
+    ...     _ = (copy / "README.md").write_text("edited")
+    ...     verify(copy)
+    Traceback (most recent call last):
+    ...
+    keras_lmrnn.zoo.PresetError: Preset copy: README.md has SHA-256 ..., but manifest.json records ...
+    """
     folder = preset_path(name_or_path)
     for name in FILES:
         _file(folder, name)
@@ -140,7 +287,23 @@ def verify(name_or_path):
 
 
 def load(name_or_path):
-    """A ready Keras model from a preset name or folder (verified first)."""
+    """A ready Keras model from a preset name or folder (verified first).
+
+    Args:
+        name_or_path: a preset name or folder (see `preset_path`).
+
+    Returns:
+        The uncompiled `keras.Model` with the preset's weights.
+
+    Raises:
+        PresetError: as `verify`.
+
+    Example:
+
+    >>> model = load("yang20_dense_256_neurogym-indegree")
+    >>> model.output_shape, model.count_params()
+    ((None, None, 17), 83729)
+    """
     import keras
 
     import keras_lmrnn  # noqa: F401  (registers the layers)
