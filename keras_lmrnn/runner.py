@@ -161,7 +161,7 @@ def environment():
     variables that set GPU float32 precision (`devices.numerics_env`), date."""
     import keras
 
-    return {
+    found = {
         "code_revision": code_revision(),
         "backend": keras.backend.backend(),
         "keras": keras.__version__,
@@ -171,6 +171,9 @@ def environment():
         "numerics_env": devices.numerics_env(),
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
     }
+    if "CUDA_VISIBLE_DEVICES" in os.environ:  # "gpu:0" is then this GPU (e.g. a sweep worker's)
+        found["cuda_visible_devices"] = os.environ["CUDA_VISIBLE_DEVICES"]
+    return found
 
 
 def read_config(out):

@@ -59,7 +59,9 @@ __all__ = [
     "run_name",
     "run_sweep",
     "status",
+    "parse_visible_devices",
     "trained_under",
+    "visible_gpus",
     "worker_env",
     "worker_threads",
 ]
@@ -480,6 +482,78 @@ def worker_env(backend, threads):
     return env
 
 
+def parse_visible_devices(text):
+    """The GPU ids of a `CUDA_VISIBLE_DEVICES` value, as CUDA reads it.
+
+    CUDA stops at the first invalid entry, so "-1" (or "") hides every GPU.
+
+    Args:
+        text: the variable's value, e.g. "0,1" or "GPU-5d2c...,GPU-9a1f...".
+
+    Returns:
+        A list of the ids, as strings.
+
+    Example:
+
+    >>> parse_visible_devices("0, 2")
+    ['0', '2']
+    >>> parse_visible_devices("1,-1,3")
+    ['1']
+    >>> parse_visible_devices("")
+    []
+    """
+    found = []
+    for entry in str(text).split(","):
+        entry = entry.strip()
+        if not entry or entry.startswith("-"):
+            break
+        found.append(entry)
+    return found
+
+
+def visible_gpus():
+    """The GPUs a sweep's local workers are spread over: those `CUDA_VISIBLE_DEVICES`
+    names when it is set, else those `nvidia-smi -L` lists, else none (no Keras
+    backend is asked: the sweep's own process never starts one).
+
+    Returns:
+        A list of GPU ids (strings); [] on a machine without NVIDIA GPUs.
+
+    Example:
+
+    >>> isinstance(visible_gpus(), list)
+    True
+    """
+    if "CUDA_VISIBLE_DEVICES" in os.environ:
+        return parse_visible_devices(os.environ["CUDA_VISIBLE_DEVICES"])
+    try:
+        listed = subprocess.run(["nvidia-smi", "-L"], capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.SubprocessError):
+        return []
+    if listed.returncode != 0:
+        return []
+    return [str(i) for i, line in enumerate(l for l in listed.stdout.splitlines() if l.startswith("GPU "))]
+
+
+class _DevicePool:
+    """Hands each starting worker the GPU with the fewest workers on it (the
+    first of them on a tie, so workers started together go round-robin)."""
+
+    def __init__(self, gpus):
+        self.users = {gpu: 0 for gpu in gpus}
+
+    def take(self):
+        if not self.users:
+            return None
+        gpu = min(self.users, key=self.users.get)
+        self.users[gpu] += 1
+        return gpu
+
+    def give(self, gpu):
+        if gpu is not None:
+            self.users[gpu] -= 1
+
+
 PARENT_ENV = "KERAS_LMRNN_SWEEP_PARENT"  # the pid of the process a worker belongs to (_stop_with_parent)
 
 
@@ -724,21 +798,25 @@ def _sigterm_as_interrupt():
 
 def _local_engine(folder, todo, backend, jobs, retries, progress, ray_address=None):
     env = worker_env(backend, worker_threads(jobs))
+    gpus = _DevicePool(visible_gpus())  # several GPUs: each worker gets one (CUDA_VISIBLE_DEVICES)
     pending = collections.deque((name, spec, seed, 0) for name, spec, seed in todo)
     running, refused = {}, []
     try:
         while pending or running:
             while pending and len(running) < jobs:
                 name, spec, seed, attempt = pending.popleft()
-                process = _start_worker(folder, name, env)
-                running[name] = (process, spec, seed, attempt, time.perf_counter())
-                progress.line(f"start    {spec} seed {seed}" + (f" (retry {attempt})" if attempt else ""))
+                gpu = gpus.take()
+                process = _start_worker(folder, name, env if gpu is None else dict(env, CUDA_VISIBLE_DEVICES=gpu))
+                running[name] = (process, spec, seed, attempt, time.perf_counter(), gpu)
+                progress.line(f"start    {spec} seed {seed}" + (f" on GPU {gpu}" if gpu is not None else "")
+                              + (f" (retry {attempt})" if attempt else ""))
             time.sleep(0.5)
-            for name, (process, spec, seed, attempt, began) in list(running.items()):
+            for name, (process, spec, seed, attempt, began, gpu) in list(running.items()):
                 code = process.poll()
                 if code is None:
                     continue
                 del running[name]
+                gpus.give(gpu)
                 if code not in (DONE, DIVERGED, REFUSED) and attempt < retries:
                     progress.line(f"worker of {spec} seed {seed} died (exit status {code}): resuming it")
                     pending.appendleft((name, spec, seed, attempt + 1))
@@ -766,6 +844,8 @@ def _ray_engine(folder, todo, backend, jobs, retries, progress, ray_address=None
         pass
 
     def one_run(folder, name, env):
+        if "CUDA_VISIBLE_DEVICES" in os.environ:  # the GPU share Ray gave this task
+            env = dict(env, CUDA_VISIBLE_DEVICES=os.environ["CUDA_VISIBLE_DEVICES"])
         code = _run_worker(folder, name, env)
         if code not in (DONE, DIVERGED, REFUSED):
             raise WorkerDied(f"worker of {name} exited with status {code}")
@@ -776,20 +856,42 @@ def _ray_engine(folder, todo, backend, jobs, retries, progress, ray_address=None
     try:
         if started_here:
             if address is None:  # a local Ray for this sweep only
-                ray.init(num_cpus=jobs, include_dashboard=False, log_to_driver=False, configure_logging=False)
+                ray.init(num_cpus=jobs, num_gpus=len(visible_gpus()), include_dashboard=False, log_to_driver=False,
+                         configure_logging=False)
             else:
                 ray.init(address=address, log_to_driver=False, configure_logging=False)
         # ray.init installs a SIGTERM handler of its own that aborts the sweep: ours again, up to
         # the end of the sweep (run_sweep's _sigterm_as_interrupt puts back what was there before).
         _interrupt_on_sigterm()
-        return _ray_loop(ray, WorkerDied, one_run, folder, todo, backend, retries, progress)
+        return _ray_loop(ray, WorkerDied, one_run, folder, todo, backend, retries, progress, jobs)
     finally:
         if started_here and ray.is_initialized():
             ray.shutdown()
 
 
-def _ray_loop(ray, WorkerDied, one_run, folder, todo, backend, retries, progress):
-    task = ray.remote(num_cpus=1, max_retries=retries, retry_exceptions=[WorkerDied])(one_run)
+def ray_gpus_per_run(gpus, jobs):
+    """The share of a GPU each Ray task asks for: the cluster's GPUs spread
+    over `jobs` runs at a time, at most one each (0 without GPUs).
+
+    Args:
+        gpus: the GPUs Ray knows (`ray.cluster_resources()["GPU"]`).
+        jobs: the runs meant to train at once.
+
+    Example:
+
+    >>> ray_gpus_per_run(1, 4), ray_gpus_per_run(4, 2), ray_gpus_per_run(0, 2)
+    (0.25, 1.0, 0)
+    """
+    if not gpus:
+        return 0
+    return min(1.0, int(10000 * gpus / jobs) / 10000)  # Ray takes at most 4 decimals
+
+
+def _ray_loop(ray, WorkerDied, one_run, folder, todo, backend, retries, progress, jobs=1):
+    share = ray_gpus_per_run(ray.cluster_resources().get("GPU", 0), jobs)
+    task = ray.remote(num_cpus=1, num_gpus=share, max_retries=retries, retry_exceptions=[WorkerDied])(one_run)
+    if share:
+        progress.line(f"each run asks Ray for {share:g} of a GPU")
     env = worker_env(backend, 1)
     refs, refused = {}, []
     for name, spec, seed in todo:
