@@ -1,13 +1,15 @@
 """Which device Keras computes on, in Keras' own words ("cpu:0", "gpu:0").
 
-    >>> from keras_lmrnn import devices
-    >>> devices.describe()          # "gpu:0" when a new tensor lands on the first GPU
-    'cpu:0'
-    >>> devices.numerics_env()      # e.g. {"JAX_DEFAULT_MATMUL_PRECISION": "highest"}
-    {}
-
 Runs record both (`config.json`) and the benchmarks print the device, so that
 a timing or a result says where it was measured.
+
+Example:
+
+>>> from keras_lmrnn import devices
+>>> devices.describe()          # "gpu:0" when a new tensor lands on the first GPU  # doctest: +SKIP
+'cpu:0'
+>>> devices.keras_name("cuda:1")
+'gpu:1'
 """
 
 import os

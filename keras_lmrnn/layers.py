@@ -86,9 +86,10 @@ class LMRNNCell(layers.Layer):
             own stream of it (`keras_lmrnn.seeds.stream_seed`).
 
     Call arguments:
-        inputs: a (batch, features) tensor.
-        states: a list holding the (batch, n) state.
-        training: whether noise is added.
+
+    - `inputs`: a (batch, features) tensor.
+    - `states`: a list holding the (batch, n) state.
+    - `training`: whether noise is added.
 
     Example:
 
@@ -485,10 +486,11 @@ class LMRNN(layers.RNN):
             (`name`, `dtype`, `trainable`).
 
     Call arguments:
-        sequences: a (batch, time, features) tensor.
-        initial_state: optional list with one (batch, n) tensor.
-        mask: optional (batch, time) boolean timestep mask.
-        training: whether recurrent noise is added.
+
+    - `sequences`: a (batch, time, features) tensor.
+    - `initial_state`: optional list with one (batch, n) tensor.
+    - `mask`: optional (batch, time) boolean timestep mask.
+    - `training`: whether recurrent noise is added.
 
     Example:
 
