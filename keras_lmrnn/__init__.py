@@ -21,10 +21,22 @@ if _os.path.basename(_sys.argv[0] if _sys.argv else "") == "keras-lmrnn":
 from keras_lmrnn import masks, metrics, models  # noqa: E402
 from keras_lmrnn.constraints import MaskConstraint  # noqa: E402
 from keras_lmrnn.layers import LMRNN, LMRNNCell  # noqa: E402
+from keras_lmrnn.zoo import from_preset, save_to_preset, upload_preset  # noqa: E402
 
 # keras_lmrnn.tasks, .evaluation, .training, .analysis and .cli import
 # neurogym and are imported on demand: `from keras_lmrnn import tasks`.
 
 __version__ = "0.1.0"
 
-__all__ = ["LMRNN", "LMRNNCell", "MaskConstraint", "masks", "metrics", "models", "__version__"]
+__all__ = [
+    "LMRNN",
+    "LMRNNCell",
+    "MaskConstraint",
+    "from_preset",
+    "masks",
+    "metrics",
+    "models",
+    "save_to_preset",
+    "upload_preset",
+    "__version__",
+]

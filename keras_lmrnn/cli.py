@@ -152,7 +152,8 @@ def make_parser():
     )
 
     evaluate = commands.add_parser("evaluate", help="per-task performance of a saved model")
-    evaluate.add_argument("model", help="a .keras file, a run folder holding checkpoint.keras, or a zoo preset name or folder")
+    evaluate.add_argument("model", help="a .keras file, a run folder holding checkpoint.keras, a zoo preset name or folder, "
+                                    "or a preset handle hf://owner/name[@revision] or kaggle://owner/model/framework/variation[/version]")
     evaluate.add_argument("--battery", help="default: the battery the model was trained on if recorded, else modcog84")
     evaluate.add_argument("--trials-per-task", type=_positive_int, default=64)
     evaluate.add_argument("--seed", type=_nonnegative_int, default=0, help="seed of the evaluation trials (default 0)")
@@ -189,7 +190,7 @@ def make_parser():
     analyze = commands.add_parser(
         "analyze", help="task variance, unit clusters and cluster lesions of a preset or run (Yang et al. 2019)"
     )
-    analyze.add_argument("model", help="a zoo preset name or folder, a run folder, or a .keras file")
+    analyze.add_argument("model", help="a zoo preset name or folder, a preset handle (hf://..., kaggle://...), a run folder, or a .keras file")
     analyze.add_argument("--out", required=True, help="output folder (an analysis folder)")
     analyze.add_argument("--battery", help="default: the battery the model was trained on if recorded, else modcog84")
     analyze.add_argument("--trials-per-task", type=_positive_int, default=32, help="default 32")
@@ -207,7 +208,7 @@ def make_parser():
     fixed = commands.add_parser(
         "fixed-points", help="fixed and slow points of the hidden dynamics with a task's input held (keras_lmrnn.dynamics)"
     )
-    fixed.add_argument("model", help="a zoo preset name or folder, a run folder, or a .keras file")
+    fixed.add_argument("model", help="a zoo preset name or folder, a preset handle (hf://..., kaggle://...), a run folder, or a .keras file")
     fixed.add_argument("--tasks", nargs="+", required=True, help="the tasks whose inputs are held, one search each")
     fixed.add_argument("--out", required=True, help="output folder (a dynamics folder)")
     fixed.add_argument("--battery", help="default: the battery the model was trained on if recorded, else modcog84")
@@ -406,7 +407,21 @@ def _model_and_battery(args):
     return model, battery
 
 
+def _fetch_handle(args):
+    """A remote preset handle (hf://..., kaggle://...) in `args.model` becomes its
+    downloaded, verified folder; `args.handle` keeps the handle for the record."""
+    args.handle = None
+    if str(args.model).startswith(("hf://", "kaggle://")):
+        from keras_lmrnn import zoo
+
+        try:
+            args.handle, args.model = args.model, str(zoo.fetch(args.model))
+        except zoo.PresetError as error:
+            raise UsageError(str(error)) from None
+
+
 def cmd_evaluate(args):
+    _fetch_handle(args)
     from keras_lmrnn import runner, runs
     from keras_lmrnn.evaluation import EvaluationData, mean_performance
 
@@ -514,6 +529,7 @@ def cmd_report(args):
 
 
 def cmd_analyze(args):
+    _fetch_handle(args)
     from keras_lmrnn import analyze, runs
 
     if args.over_training and not (pathlib.Path(args.model) / "config.json").is_file():
@@ -539,6 +555,8 @@ def _analyze_in(args):
 
     model, battery = _model_and_battery(args)
     source = analyze.source_record(args.model)
+    if args.handle:
+        source["handle"] = args.handle
     methods = ("agglomerative", "kmeans") if args.method == "both" else (args.method,)
     from keras_lmrnn import training
 
@@ -581,6 +599,7 @@ def _analyze_in(args):
 
 
 def cmd_fixed_points(args):
+    _fetch_handle(args)
     from keras_lmrnn import analyze, dynamics, runs, tasks
 
     runs.check_usable(args.out, "dynamics", overwrite=args.overwrite)  # before the slow work
@@ -590,6 +609,8 @@ def cmd_fixed_points(args):
         if unknown:
             raise UsageError(f"--tasks {' '.join(unknown)}: not in battery {battery} (see keras-lmrnn tasks --battery {battery})")
         source = analyze.source_record(args.model)
+        if args.handle:
+            source["handle"] = args.handle
         started = time.perf_counter()
         try:
             found = dynamics.fixed_points(model, args.tasks, rule_tasks=battery, period=args.period,

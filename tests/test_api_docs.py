@@ -14,6 +14,7 @@ import importlib
 import inspect
 import io
 import os
+import pathlib
 import pkgutil
 import re
 
@@ -37,14 +38,12 @@ NAMESPACES = (
 )
 # Modules that pkgutil.walk_packages(keras_lmrnn.__path__) does not find:
 # they install from the top-level folders tasks/ and zoo/.
-MAPPED_MODULES = (
-    "keras_lmrnn.tasks",
-    "keras_lmrnn.tasks.catalogue",
-    "keras_lmrnn.tasks.dataset",
-    "keras_lmrnn.tasks.envs",
-    "keras_lmrnn.tasks.plotting",
-    "keras_lmrnn.zoo",
-    "keras_lmrnn.zoo.registry",
+# Every .py file there counts, so a new module cannot be left out.
+_REPO = pathlib.Path(__file__).resolve().parent.parent
+MAPPED_MODULES = tuple(
+    f"keras_lmrnn.{folder}" + ("" if path.stem == "__init__" else f".{path.stem}")
+    for folder in ("tasks", "zoo")
+    for path in sorted((_REPO / folder).glob("*.py"), key=lambda p: (p.stem != "__init__", p.stem))
 )
 # Parameters an `Args:` section need not name.
 UNDOCUMENTED = ("self", "cls")

@@ -7,7 +7,7 @@ summary.json, state.json). EVAL.csv is what `keras-lmrnn evaluate RUN_FOLDER
 --battery B --csv EVAL.csv` wrote after training: the card's metrics come from
 it, not from training logs. The card's "## Clusters" section, metadata's
 "clusters" entry and feature_map.png come from tools/render_zoo_clusters.py
-(its `render`, with its fixed settings). The preset is written to
+(its `render`, with its fixed settings). The preset is written by `zoo.save_to_preset` to
 zoo/presets/PRESET_NAME through a temporary folder, then renamed into place;
 its manifest.json (the SHA-256 of every other file, which `zoo.load` checks)
 is written last. The recorded training command names no path of the training
@@ -16,13 +16,9 @@ machine (see `portable_command`).
 
 import argparse
 import csv
-import datetime
 import json
-import os
 import pathlib
-import shutil
 import sys
-import tempfile
 
 import numpy as np
 
@@ -118,61 +114,48 @@ def main():
     layer = models.recurrent_layer(model)
     # A small stored input: the first evaluation trial of four tasks, 20 steps.
     example_x = EvaluationData(config["battery"], trials_per_task=1, seed=0).x[:4, :20]
-    example_y = np.asarray(model.predict(example_x, verbose=0))
 
     target = ROOT / "zoo" / "presets" / args.name
-    staging = pathlib.Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{args.name}-"))
-    try:
-        (staging / "config.json").write_text(model.to_json(indent=1))
-        model.save_weights(staging / "model.weights.h5")
-        np.savez_compressed(staging / "example.npz", x=example_x, y=example_y)
-        mean = {k: float(np.mean([float(r[k]) for r in table])) for k in ("response_accuracy", "trial_accuracy")}
-        metadata = {
-            "name": args.name,
-            "description": PRESETS[args.name],
-            "model": config["model"],
-            "battery": config["battery"],
-            "n": layer.n,
-            "d": layer.d,
-            "mask": layer.mask,
-            "sheet_shape": list(layer.sheet_shape) if layer.sheet_shape else None,
-            "training_command": command,
-            "code_revision": args.code_revision or config.get("code_revision"),
-            "backend": config["backend"],
-            "keras": config["keras"],
-            "steps": state["step"],
-            "batch_size": config["batch_size"],
-            "seq_len": config["seq_len"],
-            "seed": config["seed"],
-            "learning_rate": config["learning_rate"],
-            "protocol": protocol_record(config),
-            "trained_on": config["date"],
-            "wall_time_s": summary["wall_s"],
-            "hardware": config["machine"] + (f", device {config['device']}" if "device" in config else ""),
-            "weight_counts": {k: summary[k] for k in ("total", "nonzero", "recurrent_nonzero")},
-            **thresholded_counts(model, kind),
-            "weights_sha256": zoo.sha256(staging / "model.weights.h5"),
-            "metrics": {
-                "source": f"keras-lmrnn evaluate <preset> --battery {config['battery']} "
-                "(64 seeded evaluation trials per task, seed 0)",
-                **mean,
-            },
-            "paper_figure": paper_figure(config["battery"], kind, layer.n),
-            **({"note": pathlib.Path(args.note).read_text()} if args.note else {}),
-            "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-        }
-        (staging / "metadata.json").write_text(json.dumps(metadata, indent=2) + "\n")
-        (staging / "README.md").write_text(card(metadata, table))
-        # The card's "## Clusters" section, metadata's "clusters" and feature_map.png, as
-        # tools/render_zoo_clusters.py writes them for every preset.
-        clusters_tool().render(staging, model, args.name)
-        zoo.write_manifest(staging)  # last: it checksums the files above as written
-        if target.exists():
-            shutil.rmtree(target)
-        os.replace(staging, target)
-    finally:
-        if staging.exists():
-            shutil.rmtree(staging)
+    mean = {k: float(np.mean([float(r[k]) for r in table])) for k in ("response_accuracy", "trial_accuracy")}
+    metadata = {
+        "name": args.name,
+        "description": PRESETS[args.name],
+        "model": config["model"],
+        "battery": config["battery"],
+        "n": layer.n,
+        "d": layer.d,
+        "mask": layer.mask,
+        "sheet_shape": list(layer.sheet_shape) if layer.sheet_shape else None,
+        "training_command": command,
+        "code_revision": args.code_revision or config.get("code_revision"),
+        "backend": config["backend"],
+        "keras": config["keras"],
+        "steps": state["step"],
+        "batch_size": config["batch_size"],
+        "seq_len": config["seq_len"],
+        "seed": config["seed"],
+        "learning_rate": config["learning_rate"],
+        "protocol": protocol_record(config),
+        "trained_on": config["date"],
+        "wall_time_s": summary["wall_s"],
+        "hardware": config["machine"] + (f", device {config['device']}" if "device" in config else ""),
+        "weight_counts": {k: summary[k] for k in ("total", "nonzero", "recurrent_nonzero")},
+        **thresholded_counts(model, kind),
+        "metrics": {
+            "source": f"keras-lmrnn evaluate <preset> --battery {config['battery']} "
+            "(64 seeded evaluation trials per task, seed 0)",
+            **mean,
+        },
+        "paper_figure": paper_figure(config["battery"], kind, layer.n),
+        **({"note": pathlib.Path(args.note).read_text()} if args.note else {}),
+    }
+    # zoo.save_to_preset writes every file through a temporary folder, adds weights_sha256 and
+    # created to the metadata, and the manifest last; the card's "## Clusters" section,
+    # metadata's "clusters" and feature_map.png come from tools/render_zoo_clusters.py.
+    zoo.save_to_preset(
+        model, target, metadata=metadata, card=lambda meta: card(meta, table), example_input=example_x,
+        overwrite=target.exists(), add_files=lambda folder, model: clusters_tool().render(folder, model, args.name),
+    )
     print(f"wrote {target}")
 
 

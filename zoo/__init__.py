@@ -47,14 +47,19 @@ __all__ = [
     "PRESETS",
     "PRESET_DIR",
     "PresetError",
+    "fetch",
+    "from_preset",
     "is_preset_name",
     "list_presets",
     "load",
     "manifest",
     "metadata",
+    "parse_handle",
     "preset_path",
     "registry",
+    "save_to_preset",
     "sha256",
+    "upload_preset",
     "verify",
     "write_manifest",
 ]
@@ -354,3 +359,8 @@ def _read_manifest(folder):
             f'{{"format": {MANIFEST_FORMAT}, "files": {{name: sha256}}}}). {_REDO}'
         )
     return files
+
+
+# Handles (hf://, kaggle://) and writing presets; imported last: they use the names above.
+from keras_lmrnn.zoo.hub import fetch, from_preset, parse_handle, upload_preset  # noqa: E402
+from keras_lmrnn.zoo.saving import save_to_preset  # noqa: E402
