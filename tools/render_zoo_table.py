@@ -20,6 +20,14 @@ README = ROOT / "README.md"
 CATALOGUE = ROOT / "docs" / "zoo" / "index.md"
 
 
+def counted(meta):
+    """(weight counts, their mark, d as shown) of a preset: an L1 model's counts are those
+    above its threshold, as the paper's Table 1, marked "(abs w > 0.001)"."""
+    counts = meta.get("weight_counts_above_threshold", meta["weight_counts"])
+    mark = f" (abs w > {counts['threshold']:g})" if "threshold" in counts else ""
+    return counts, mark, "-" if meta["d"] is None else meta["d"]
+
+
 def brief():
     """The README's table: the presets of the default protocol, linked to their cards."""
     rows = [
@@ -30,9 +38,7 @@ def brief():
         if zoo.registry.PARTS[name][1] != protocols.DEFAULT:
             continue
         meta = zoo.metadata(name)
-        counts = meta.get("weight_counts_above_threshold", meta["weight_counts"])
-        mark = f" (abs w > {counts['threshold']:g})" if "threshold" in counts else ""
-        d = "-" if meta["d"] is None else meta["d"]
+        counts, mark, d = counted(meta)
         rows.append(
             f"| [{name}](zoo/presets/{name}/README.md) | {meta['n']} | {d} | {counts['recurrent_nonzero']}{mark} | "
             f"{meta['metrics']['response_accuracy']:.3f} | {meta['metrics']['trial_accuracy']:.3f} |"
@@ -49,10 +55,7 @@ def table():
     for name in zoo.list_presets():
         meta = zoo.metadata(name)
         metrics = meta["metrics"]
-        # L1 models: the counts above the threshold, as the paper's Table 1.
-        counts = meta.get("weight_counts_above_threshold", meta["weight_counts"])
-        mark = f" (abs w > {counts['threshold']:g})" if "threshold" in counts else ""
-        d = "-" if meta["d"] is None else meta["d"]
+        counts, mark, d = counted(meta)
         rows.append(
             f"| [{name}](presets/{name}/README.md) | {meta['battery']} | {protocol(meta)} | {meta['n']} | {d} | "
             f"{counts['total']} | {counts['nonzero']}{mark} | {counts['recurrent_nonzero']}{mark} | "
