@@ -3,7 +3,8 @@
 # tensorflow, torch and jax: a fresh venv, `pip install -e ".[$extra]"`
 # (torch pinned to its CPU build by .ci/cpu-constraints.txt), then, under
 # KERAS_BACKEND=$extra, the README's "A tour" code block and a tiny
-# `keras-lmrnn train`. Extra names to check may be given as arguments.
+# `keras-lmrnn train`; `.[jax]` and `.[tensorflow]` must not install torch
+# or neurogym. Extra names to check may be given as arguments.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -39,7 +40,15 @@ for extra in "${extras[@]}"; do
   "$venv/bin/python" -m pip install -qq --upgrade pip
   "$venv/bin/python" -m pip install -qq -c .ci/cpu-constraints.txt -e ".[$extra]"
   installed=$((SECONDS - start))
-  "$venv/bin/python" -m pip list 2>/dev/null | grep -iE '^(keras|torch|jax|jaxlib|tensorflow[-_]cpu|tensorflow|neurogym) ' || true
+  "$venv/bin/python" -m pip list 2>/dev/null | grep -iE '^(keras|torch|jax|jaxlib|tensorflow[-_]cpu|tensorflow|neurogym|gymnasium) ' || true
+  # Only the torch extra may bring PyTorch (or neurogym, which imports it).
+  if [ "$extra" != torch ]; then
+    for unwanted in torch neurogym; do
+      if "$venv/bin/python" -m pip show -q "$unwanted" >/dev/null 2>&1; then
+        echo "check_extras.sh: .[$extra] installed $unwanted" >&2; exit 1
+      fi
+    done
+  fi
   tour "$extra" > "$work/tour.py"
   (cd "$work" && KERAS_BACKEND=$extra "$venv/bin/python" tour.py)
   KERAS_BACKEND=$extra "$venv/bin/keras-lmrnn" train --model lmrnn:n=16,d=1 --battery yang20 \

@@ -1,4 +1,4 @@
-"""The Mod-Cog battery on neurogym and its Keras data adapter.
+"""The Mod-Cog battery (gymnasium environments with neurogym's trial interface) and its Keras data adapter.
 
 Example:
 
@@ -20,6 +20,7 @@ from keras_lmrnn.tasks.catalogue import (
 from keras_lmrnn.tasks.dataset import SequenceTooShort, TaskDataset, evaluation_set
 from keras_lmrnn.tasks.envs import DecisionTask, MatchTask, ModCogTask, ReachTask
 from keras_lmrnn.tasks.plotting import plot_trial
+from keras_lmrnn.tasks.trial_env import NamedBox, NamedDiscrete, TrialEnv, to_neurogym
 
 __all__ = [
     "BASE_TASKS",
@@ -27,13 +28,17 @@ __all__ = [
     "DecisionTask",
     "MatchTask",
     "ModCogTask",
+    "NamedBox",
+    "NamedDiscrete",
     "ReachTask",
     "SequenceTooShort",
     "TaskDataset",
+    "TrialEnv",
     "evaluation_set",
     "make",
     "names",
     "plot_trial",
     "resolve",
     "spec",
+    "to_neurogym",
 ]

@@ -1,4 +1,4 @@
-"""The Mod-Cog task families as neurogym `TrialEnv` subclasses.
+"""The Mod-Cog task families as `TrialEnv` subclasses (neurogym's interface).
 
 Three families cover the 20 Yang et al. (2019) tasks: `ReachTask` (go, anti
 and their reaction-time and delayed versions), `DecisionTask` (the dm tasks)
@@ -18,8 +18,9 @@ The fixation input is 1 until the response period and 0 during it.
 
 Trials are built directly as arrays (no per-step Python), which is what makes
 `TaskDataset` fast; `new_trial()` fills `self.ob` and `self.gt` exactly as a
-neurogym task built with `add_period`/`add_ob` would, so `step()`,
-`in_period()` and neurogym's wrappers work as usual.
+neurogym task built with `add_period`/`add_ob` would, so `step()` and
+`in_period()` work as in neurogym, and `trial_env.to_neurogym(env)` hands
+a task to neurogym's wrappers and `Dataset`.
 
 Example:
 
@@ -33,8 +34,8 @@ Example:
 """
 
 import numpy as np
-from neurogym.core import TrialEnv
-from neurogym.utils import spaces
+
+from keras_lmrnn.tasks.trial_env import NamedBox, NamedDiscrete, TrialEnv
 
 DIRECTIONS = {"l": -1, "r": +1}
 MS_PER_SHIFT = 100  # one ring position per 100 ms, for int and seq alike
@@ -166,11 +167,10 @@ class ModCogTask(TrialEnv):
             self.timing.update(timing)
         self._compile_timing()
         self._drift = np.zeros(0, dtype=int)  # seq: positions moved by step
-        self.rng = np.random.default_rng()
         self._bumps = ring_bump(dim_ring)
         self._bump_cache = {}
         ring = np.arange(dim_ring)
-        self.observation_space = spaces.Box(
+        self.observation_space = NamedBox(
             -np.inf,
             np.inf,
             shape=(1 + 2 * dim_ring,),
@@ -181,7 +181,7 @@ class ModCogTask(TrialEnv):
                 "stimulus_mod2": 1 + dim_ring + ring,
             },
         )
-        self.action_space = spaces.Discrete(
+        self.action_space = NamedDiscrete(
             1 + dim_ring, name={"fixation": 0, "choice": 1 + ring}
         )
 
@@ -199,21 +199,6 @@ class ModCogTask(TrialEnv):
         lambda self: {p: self.end_t[p] - self.start_t[p] for p in self.start_ind},
         lambda self, value: None,
     )
-
-    def seed(self, seed=None):
-        """Seeds the task's own generator (numpy's default_rng)."""
-        self.rng = np.random.default_rng(seed)
-        self.action_space.seed(seed)
-        return [seed]
-
-    def reset(self, seed=None, options=None):
-        """Starts over as neurogym's `TrialEnv.reset`; a `seed` first reseeds
-        the task exactly as `seed(seed)` does (gymnasium's contract), so
-        `reset(seed=s)` is `seed(s)` then `reset()`. Without a seed the
-        task's generator goes on where it was."""
-        if seed is not None:
-            self.seed(seed)
-        return super().reset(seed=seed, options=options)
 
     def bumps(self, *pairs):
         """Sum of bumps at `(position, strength)` pairs, a (dim_ring,) array.
