@@ -32,10 +32,9 @@ EOF
 
 extras=("$@")
 [ ${#extras[@]} -gt 0 ] || extras=(tensorflow torch jax)
-for extra in "${extras[@]}"; do
-  echo "=== .[$extra] ==="
-  venv=$work/venv-$extra
-  start=$SECONDS
+
+check_one() {  # a fresh venv with .[$1] alone, then its checks (run in a subshell: exit ends it)
+  local extra=$1 venv=$work/venv-$1 start=$SECONDS installed
   python3 -m venv "$venv"
   "$venv/bin/python" -m pip install -qq --upgrade pip
   "$venv/bin/python" -m pip install -qq -c .ci/cpu-constraints.txt -e ".[$extra]"
@@ -49,12 +48,32 @@ for extra in "${extras[@]}"; do
       fi
     done
   fi
-  tour "$extra" > "$work/tour.py"
-  (cd "$work" && KERAS_BACKEND=$extra "$venv/bin/python" tour.py)
+  tour "$extra" > "$work/tour-$extra.py"
+  (cd "$work" && KERAS_BACKEND=$extra "$venv/bin/python" "tour-$extra.py")
   KERAS_BACKEND=$extra "$venv/bin/keras-lmrnn" train --model lmrnn:n=16,d=1 --battery yang20 \
     --steps 4 --batch-size 4 --seq-len 30 --eval-every 2 --trials-per-task 2 --quiet \
     --out "$work/run-$extra"
   test -s "$work/run-$extra/summary.json"
   echo "=== .[$extra] ok: install ${installed}s, checks $((SECONDS - start - installed))s ==="
   rm -rf "$venv"
+}
+
+# The extras go side by side (installing is mostly waiting on disk and the
+# package index); each one's output is printed whole, in order, when it ends.
+pids=()
+for extra in "${extras[@]}"; do
+  ( check_one "$extra" ) > "$work/$extra.log" 2>&1 &  # set -e holds inside: the first failure ends it
+  pids+=($!)
 done
+failed=()
+for i in "${!extras[@]}"; do
+  status=0
+  wait "${pids[$i]}" || status=$?
+  echo "=== .[${extras[$i]}] (exit status $status) ==="
+  cat "$work/${extras[$i]}.log"
+  [ "$status" = 0 ] || failed+=("${extras[$i]}")
+done
+if [ ${#failed[@]} -gt 0 ]; then
+  echo "check_extras.sh: failed: ${failed[*]}" >&2
+  exit 1
+fi

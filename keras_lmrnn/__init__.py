@@ -18,7 +18,7 @@ if _os.path.basename(_sys.argv[0] if _sys.argv else "") == "keras-lmrnn":
 
     _quiet_tf.install()
 
-from keras_lmrnn import masks, metrics, models  # noqa: E402
+from keras_lmrnn import masks, metrics, models, specs  # noqa: E402
 from keras_lmrnn.constraints import MaskConstraint  # noqa: E402
 from keras_lmrnn.layers import LMRNN, LMRNNCell  # noqa: E402
 from keras_lmrnn.zoo import from_preset, save_to_preset, upload_preset  # noqa: E402
@@ -37,6 +37,7 @@ __all__ = [
     "metrics",
     "models",
     "save_to_preset",
+    "specs",
     "upload_preset",
     "__version__",
 ]

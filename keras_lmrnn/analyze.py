@@ -101,7 +101,7 @@ def clusters_over_training(run, battery, trials_per_task=32, seed=0, method="agg
             f"Invalid value for argument `run`: {run} kept no weights over training; train it with "
             "--keep-checkpoints EVERY"
         )
-    model = keras.models.load_model(pathlib.Path(run) / "checkpoint.keras", compile=False)
+    model = keras.models.load_model(runs.RunFolder(run).checkpoint, compile=False)
     history, skipped = [], []
     for step, path in kept:
         if progress:
@@ -168,9 +168,9 @@ def source_record(source):
         except (zoo.PresetError, OSError, ValueError, AttributeError):
             step = None  # (a damaged preset is refused by the loader, in one line)
     elif path.is_dir():
-        file = path / "checkpoint.keras"
+        file = runs.RunFolder(path).checkpoint
         try:
-            step = json.loads((path / "state.json").read_text()).get("step")
+            step = runs.RunFolder(path).read_state().get("step")
         except (OSError, ValueError, AttributeError):
             step = None
     else:

@@ -454,7 +454,7 @@ def cmd_compare(args):
         rows, curves = [], {}
         for i, spec in enumerate(args.models):
             print(f"[{i + 1}/{len(args.models)}] {spec}")
-            folder = f"{i}_" + "".join(c if c.isalnum() or c in "=.-" else "_" for c in spec)
+            folder = f"{i}_" + runs.folder_name(spec)
             result = runner.run(out / folder, spec, options, command=args.command_line, verbose=0 if args.quiet else 1,
                                 part="comparison")
             curve = dict(result["curve"])
@@ -500,10 +500,9 @@ def cmd_sweep(args):
         )
     except sweeps.SweepError as error:
         raise UsageError(str(error)) from None
-    if args.at:
-        from keras_lmrnn import sweep_report
+    from keras_lmrnn import sweep_report
 
-        sweep_report.write_report(args.out, args.at)
+    sweep_report.write_report(args.out, args.at)
     complete = sum(state == "complete" for state in states.values())
     print(f"{complete} of {len(states)} runs complete; report in {args.out}/report.md")
     print((pathlib.Path(args.out) / "report.md").read_text())
@@ -532,7 +531,7 @@ def cmd_analyze(args):
     _fetch_handle(args)
     from keras_lmrnn import analyze, runs
 
-    if args.over_training and not (pathlib.Path(args.model) / "config.json").is_file():
+    if args.over_training and not runs.RunFolder(args.model).config.is_file():
         raise UsageError(f"--over-training needs a run folder trained with --keep-checkpoints; {args.model} is not one")
     runs.check_usable(args.out, "analysis", overwrite=args.overwrite)  # before the slow work
     with _reading(args.model):

@@ -27,6 +27,19 @@ class MaskConstraint(constraints.Constraint):
     """
 
     def __init__(self, mask):
+        self.set_mask(mask)
+
+    def set_mask(self, mask):
+        """Replaces the mask (same forms as the `mask` argument).
+
+        Example:
+
+        >>> import numpy as np
+        >>> constraint = MaskConstraint(np.eye(2, dtype=bool))
+        >>> constraint.set_mask(np.ones((2, 2), dtype=bool))
+        >>> int(constraint.mask.sum())
+        4
+        """
         if isinstance(mask, dict):  # from get_config
             mask = np.unpackbits(
                 np.frombuffer(bytes.fromhex(mask["packed"]), dtype=np.uint8),
@@ -39,7 +52,7 @@ class MaskConstraint(constraints.Constraint):
                 f"{getattr(mask, 'dtype', None)}"
             )
         self.mask = mask
-        self._cached = {}
+        self._cached = {}  # dtype -> the mask as a tensor (PyTorch only)
 
     def __call__(self, w):
         return ops.multiply(w, self._mask_tensor(w.dtype))

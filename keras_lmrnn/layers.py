@@ -1,10 +1,17 @@
 """The leaky masked recurrent cell and its RNN layer."""
 
+import inspect
 import math
 
+import keras
 import numpy as np
 from keras import activations, initializers, layers, ops, random, regularizers
-from keras import saving
+from keras import saving, tree
+
+# Keras' time loop over a step function (the one `keras.layers.RNN` runs); it
+# takes nested inputs, which the public layer does not: the noise sequence
+# reaches each step as the cell's own input beside x[t].
+from keras.src.backend import rnn as keras_time_loop
 
 from keras_lmrnn import masks as masks_lib
 from keras_lmrnn import recurrence as recurrence_lib
@@ -65,8 +72,9 @@ class LMRNNCell(layers.Layer):
         use_bias: whether to add `b` (default True).
         recurrent_noise: standard deviation of the Gaussian noise added to
             the pre-activation at every step during training (default 0).
-            `LMRNN` draws it for the whole sequence before the time loop;
-            a bare cell in `keras.layers.RNN` draws it step by step, which
+            `LMRNN` draws it for the whole sequence before the time loop
+            and hands each step its slice (the `noise` call argument); a
+            bare cell in `keras.layers.RNN` draws it step by step, which
             JAX's scan does not allow (use `LMRNN` there).
         kernel_initializer: initializer of the input kernel U
             (default "glorot_uniform").
@@ -90,6 +98,9 @@ class LMRNNCell(layers.Layer):
     - `inputs`: a (batch, features) tensor.
     - `states`: a list holding the (batch, n) state.
     - `training`: whether noise is added.
+    - `noise`: optional (batch, n) noise to add to the pre-activation in
+      place of a draw of the cell's own (`LMRNN` passes its pre-drawn
+      sequence this way).
 
     Example:
 
@@ -166,10 +177,6 @@ class LMRNNCell(layers.Layer):
         )
         self.state_size = self.n
         self.output_size = self.n
-        # Set by `LMRNN` while it runs: the last n input features are then
-        # noise drawn for the whole sequence before the time loop (JAX
-        # cannot draw fresh random numbers inside its scan).
-        self._noise_in_inputs = False
         # Set by `LMRNN` while it runs: the masked recurrent kernel, computed
         # once per sequence instead of once per step.
         self._masked_kernel = None
@@ -309,8 +316,7 @@ class LMRNNCell(layers.Layer):
 
     def _set_mask(self, mask):
         self._mask_array = mask
-        self._recurrent_constraint.mask = mask.T
-        self._recurrent_constraint._cached.clear()
+        self._recurrent_constraint.set_mask(mask.T)
 
     def _initial_recurrent_kernel(self, shape, dtype=None):
         kernel_mask = self._mask_array.T
@@ -325,12 +331,9 @@ class LMRNNCell(layers.Layer):
             ) * ops.convert_to_tensor(limit, dtype=dtype)
         return ops.multiply(values, ops.convert_to_tensor(kernel_mask, dtype))
 
-    def call(self, inputs, states, training=False):
+    def call(self, inputs, states, training=False, noise=None):
         h = states[0] if isinstance(states, (list, tuple)) else states
-        noise = None
-        if self._noise_in_inputs:
-            inputs, noise = inputs[..., : -self.n], inputs[..., -self.n :]
-        elif training and self.recurrent_noise > 0:
+        if noise is None and training and self.recurrent_noise > 0:
             noise = self.draw_noise(ops.shape(h))
         kernel = self._masked_kernel
         if kernel is None:
@@ -408,46 +411,39 @@ class LMRNNCell(layers.Layer):
         return {**super().get_config(), **config}
 
 
-# Arguments of LMRNNCell that LMRNN forwards and exposes as properties.
-CELL_ARGS = (
-    "n",
-    "d",
-    "sheet_shape",
-    "periodic",
-    "mask",
-    "mask_seed",
-    "alpha",
-    "activation",
-    "use_bias",
-    "recurrent_noise",
-    "kernel_initializer",
-    "recurrent_initializer",
-    "recurrent_gain",
-    "bias_initializer",
-    "kernel_regularizer",
-    "recurrent_regularizer",
-    "bias_regularizer",
-    "seed",
+# Values of `LMRNN(recurrence=...)`.
+RECURRENCES = ("auto", "step", "fused", "sparse")
+
+# The arguments of `LMRNNCell` (its signature is their one definition):
+# `LMRNN` takes each by name, shows it as a read-only property and records it
+# in its config.
+CELL_ARGS = tuple(
+    name
+    for name, parameter in inspect.signature(LMRNNCell.__init__).parameters.items()
+    if name != "self" and parameter.kind is not parameter.VAR_KEYWORD
 )
 
 
-# Values of `LMRNN(recurrence=...)`.
-RECURRENCES = ("auto", "step", "fused", "sparse")
+def _cell_argument(name):
+    """A read-only property of `LMRNN` returning its cell's `name`."""
+    return property(
+        lambda self: getattr(self.cell, name),
+        doc=f"The cell's `{name}` (see `LMRNNCell`).",
+    )
 
 
 @saving.register_keras_serializable(package="keras_lmrnn")
 class LMRNN(layers.RNN):
     """Leaky locality-masked RNN layer: `LMRNNCell` run over a sequence.
 
-    Takes every argument of `LMRNNCell` (see there: `n`, `d`, `sheet_shape`,
-    `periodic`, `mask`, `alpha`, `activation`, `recurrent_noise`,
-    initializers, regularizers, `seed`, ...) and those of
-    `keras.layers.RNN` (`return_sequences`, `return_state`, `go_backwards`,
-    `stateful`, `unroll`), and `recurrence`.
+    Takes the arguments of `LMRNNCell` (after `recurrence`, by name only),
+    those of `keras.layers.RNN` and `recurrence`; each cell argument is also
+    a read-only property (`layer.d`, `layer.alpha`, ...).
 
     Args:
-        n: number of units, an integer >= 1 (as `LMRNNCell`).
-        d: locality radius in lattice units (as `LMRNNCell`).
+        n: number of units, an integer >= 1.
+        d: locality radius in lattice units (a number >= 0, or None for
+            "dense" and array masks; `d=0` is a pool of autapses).
         return_sequences: return the state at every step, (batch, time, n),
             instead of the last one only (default False; as
             `keras.layers.RNN`).
@@ -481,9 +477,34 @@ class LMRNN(layers.RNN):
             rounding (the gradient of a masked weight is zero on every path)
             and stores the same N x N weights, so a model saved under one
             path loads and runs under another.
-        **kwargs: the other arguments of `LMRNNCell` (`sheet_shape`,
-            `mask`, `alpha`, `seed`, ...) and of `keras.layers.Layer`
-            (`name`, `dtype`, `trainable`).
+        sheet_shape: `(rows, cols)` of the sheet (default: square).
+        periodic: whether distances wrap around the sheet (default True).
+        mask: "locality" (default), "random", "dense" or a boolean (n, n)
+            array in (post, pre) convention.
+        mask_seed: seed of a "random" mask (default: from `seed`).
+        alpha: leak rate dt/tau in (0, 1] (default 0.2).
+        activation: the nonlinearity (default "relu").
+        use_bias: whether to add a bias (default True).
+        recurrent_noise: std of the training noise on the pre-activation
+            (default 0).
+        kernel_initializer: initializer of the input kernel (default
+            "glorot_uniform").
+        recurrent_initializer: None (default: in-degree scaled uniform) or
+            a Keras initializer of the recurrent kernel.
+        recurrent_gain: gain of the default recurrent initialisation
+            (default 0.5).
+        bias_initializer: initializer of the bias (default "zeros").
+        kernel_regularizer: optional regularizer of the input kernel.
+        recurrent_regularizer: optional regularizer of the recurrent kernel
+            (e.g. `keras.regularizers.L1(1e-5)`).
+        bias_regularizer: optional regularizer of the bias.
+        seed: optional integer seed of the weights, the noise and a random
+            mask (each its own stream).
+        **kwargs: arguments of `keras.layers.Layer` (`name`, `dtype`,
+            `trainable`).
+
+    Each cell argument means what it means for `LMRNNCell` (see there for
+    the details: the masks, the recurrent initialisation, the seeds).
 
     Call arguments:
 
@@ -498,7 +519,28 @@ class LMRNN(layers.RNN):
     >>> layer = LMRNN(n=400, d=4, return_sequences=True)
     >>> tuple(layer(np.zeros((2, 7, 33), "float32")).shape)
     (2, 7, 400)
+    >>> layer.d, layer.alpha
+    (4, 0.2)
     """
+
+    n = _cell_argument("n")
+    d = _cell_argument("d")
+    sheet_shape = _cell_argument("sheet_shape")
+    periodic = _cell_argument("periodic")
+    mask = _cell_argument("mask")
+    mask_seed = _cell_argument("mask_seed")
+    alpha = _cell_argument("alpha")
+    activation = _cell_argument("activation")
+    use_bias = _cell_argument("use_bias")
+    recurrent_noise = _cell_argument("recurrent_noise")
+    kernel_initializer = _cell_argument("kernel_initializer")
+    recurrent_initializer = _cell_argument("recurrent_initializer")
+    recurrent_gain = _cell_argument("recurrent_gain")
+    bias_initializer = _cell_argument("bias_initializer")
+    kernel_regularizer = _cell_argument("kernel_regularizer")
+    recurrent_regularizer = _cell_argument("recurrent_regularizer")
+    bias_regularizer = _cell_argument("bias_regularizer")
+    seed = _cell_argument("seed")
 
     def __init__(
         self,
@@ -510,6 +552,23 @@ class LMRNN(layers.RNN):
         stateful=False,
         unroll=False,
         recurrence="auto",
+        *,
+        sheet_shape=None,
+        periodic=True,
+        mask="locality",
+        mask_seed=None,
+        alpha=0.2,
+        activation="relu",
+        use_bias=True,
+        recurrent_noise=0.0,
+        kernel_initializer="glorot_uniform",
+        recurrent_initializer=None,
+        recurrent_gain=0.5,
+        bias_initializer="zeros",
+        kernel_regularizer=None,
+        recurrent_regularizer=None,
+        bias_regularizer=None,
+        seed=None,
         **kwargs,
     ):
         if recurrence not in RECURRENCES:
@@ -517,14 +576,28 @@ class LMRNN(layers.RNN):
                 "Invalid value for argument `recurrence`: expected one of "
                 f"{RECURRENCES}. Received: recurrence={recurrence!r}"
             )
-        cell_kwargs = {k: kwargs.pop(k) for k in CELL_ARGS if k in kwargs}
         cell = LMRNNCell(
             n,
             d,
+            sheet_shape=sheet_shape,
+            periodic=periodic,
+            mask=mask,
+            mask_seed=mask_seed,
+            alpha=alpha,
+            activation=activation,
+            use_bias=use_bias,
+            recurrent_noise=recurrent_noise,
+            kernel_initializer=kernel_initializer,
+            recurrent_initializer=recurrent_initializer,
+            recurrent_gain=recurrent_gain,
+            bias_initializer=bias_initializer,
+            kernel_regularizer=kernel_regularizer,
+            recurrent_regularizer=recurrent_regularizer,
+            bias_regularizer=bias_regularizer,
+            seed=seed,
             dtype=kwargs.get("dtype"),
             trainable=kwargs.get("trainable", True),
             name="lmrnn_cell",
-            **cell_kwargs,
         )
         super().__init__(
             cell,
@@ -613,6 +686,12 @@ class LMRNN(layers.RNN):
 
     def inner_loop(self, sequences, initial_state, mask, training=False):
         cell = self.cell
+        noise = None
+        if training and cell.recurrent_noise > 0:
+            # For the whole sequence before the time loop: JAX cannot draw
+            # fresh random numbers inside its scan.
+            batch, steps = ops.shape(sequences)[0], ops.shape(sequences)[1]
+            noise = cell.draw_noise((batch, steps, cell.n))
         # Static sizes (None when unknown, e.g. TensorFlow's traced batch).
         path = self.path(
             sequences.shape[0], sequences.shape[1], timestep_mask=mask
@@ -620,8 +699,12 @@ class LMRNN(layers.RNN):
         if path == "step":
             cell._masked_kernel = cell.masked_recurrent_kernel()
             try:
-                return super().inner_loop(
-                    sequences, initial_state, mask, training=training
+                if noise is None:
+                    return super().inner_loop(
+                        sequences, initial_state, mask, training=training
+                    )
+                return self._step_loop_with_noise(
+                    sequences, noise, initial_state, mask, training
                 )
             finally:
                 cell._masked_kernel = None
@@ -632,9 +715,6 @@ class LMRNN(layers.RNN):
                 "tiles of 3 to 10 units divide, or an autapse mask; this layer's "
                 "stored mask is neither. Use recurrence='fused' or 'auto'."
             )
-        noise = None
-        if cell._noise_in_inputs:
-            sequences, noise = sequences[..., : -cell.n], sequences[..., -cell.n :]
         drive = ops.matmul(sequences, cell.kernel)
         if cell.bias is not None:
             drive = ops.add(drive, cell.bias)
@@ -663,26 +743,28 @@ class LMRNN(layers.RNN):
         last = outputs[:, -1]
         return last, outputs, [last]
 
-    def call(self, sequences, initial_state=None, mask=None, training=False):
-        if not (training and self.cell.recurrent_noise > 0):
-            return super().call(
-                sequences,
-                initial_state=initial_state,
-                mask=mask,
-                training=training,
-            )
-        batch, steps = ops.shape(sequences)[0], ops.shape(sequences)[1]
-        noise = self.cell.draw_noise((batch, steps, self.cell.n))
-        self.cell._noise_in_inputs = True
-        try:
-            return super().call(
-                ops.concatenate([sequences, noise], axis=-1),
-                initial_state=initial_state,
-                mask=mask,
-                training=training,
-            )
-        finally:
-            self.cell._noise_in_inputs = False
+    def _step_loop_with_noise(self, sequences, noise, initial_state, mask, training):
+        """Keras' step loop (as `keras.layers.RNN.inner_loop`), each step
+        getting its slice of the pre-drawn `noise` as the cell's input."""
+
+        def step(inputs, states):
+            x, noise_t = inputs
+            if keras.backend.backend() == "torch" and self.stateful:
+                # as Keras: autograd must not see the state change in place
+                states = tree.map_structure(ops.copy, states)
+            return self.cell(x, states, training=training, noise=noise_t)
+
+        return keras_time_loop(
+            step,
+            (sequences, noise),
+            list(initial_state),
+            go_backwards=self.go_backwards,
+            mask=mask,
+            unroll=self.unroll,
+            input_length=sequences.shape[1],
+            zero_output_for_mask=self.zero_output_for_mask,
+            return_all_outputs=self.return_sequences,
+        )
 
     @property
     def mask_array(self):
@@ -702,16 +784,6 @@ class LMRNN(layers.RNN):
     def from_config(cls, config):  # flat config: no "cell" entry to pop
         return cls(**config)
 
-
-for _name in CELL_ARGS:
-    setattr(
-        LMRNN,
-        _name,
-        property(
-            lambda self, _name=_name: getattr(self.cell, _name),
-            doc=f"The cell's `{_name}` (see `LMRNNCell`).",
-        ),
-    )
 
 
 def _stream(seed, purpose):

@@ -2,7 +2,8 @@
 
 Every builder returns an uncompiled `keras.Model` from task inputs
 (batch, time, input_size) to per-step logits (batch, time, 17). A model can
-also be named by a spec string, as the command line does:
+also be named by a spec string (`keras_lmrnn.specs`, the grammar), as the
+command line does:
 
     lmrnn:n=400,d=4            LM-RNN on a 20x20 torus, radius 4
     random:n=400,d=4           random sparse, the in-degree of lmrnn:n=400,d=4
@@ -32,17 +33,14 @@ import os
 import keras
 import numpy as np
 
-from keras_lmrnn import masks, protocols, seeds
+from keras_lmrnn import protocols, seeds
 from keras_lmrnn.layers import LMRNN
+from keras_lmrnn.specs import CHOICES, KINDS, ModelSpec, matched_dense_size  # noqa: F401 (re-exported)
 from keras_lmrnn.validation import check_number
 
 NUM_CLASSES = 17
-KINDS = ("lmrnn", "random", "autapse", "dense", "dense-matched", "l1")
-
-
-INITS = ("indegree", "uniform", "identity")
-LINEAR_INITS = ("keras", "torch")
-_SPEC_CHOICES = {"init": INITS, "linear_init": LINEAR_INITS}  # spec keys with a fixed set of values
+INITS = CHOICES["init"]
+LINEAR_INITS = CHOICES["linear_init"]
 IDENTITY_GAIN = 0.5  # neurogym's CTRNN template: W starts at 0.5 * I
 
 
@@ -255,29 +253,6 @@ def build_dense(input_size, n, **kwargs):
     return _model(input_size, f"dense_n{n}", n=n, mask="dense", **kwargs)
 
 
-def matched_dense_size(n, d, sheet_shape=None, periodic=True):
-    """The N of a dense RNN with about as many recurrent synapses (N**2) as
-    the LM-RNN with `n` units and radius `d` (n times its mean in-degree).
-
-    Args:
-        n: the LM-RNN's number of units.
-        d: its locality radius.
-        sheet_shape: its optional `(rows, cols)`; default: square.
-        periodic: whether its sheet wraps around (default True).
-
-    Returns:
-        The dense RNN's number of units, an int.
-
-    Example:
-
-    >>> matched_dense_size(2500, 6)   # 2500 * 113 recurrent synapses
-    532
-    """
-    shape = masks.sheet_shape(n, sheet_shape)
-    synapses = int(masks.locality_mask(shape, d, periodic).sum())
-    return int(round(math.sqrt(synapses)))
-
-
 def build_dense_matched(input_size, n, d, sheet_shape=None, periodic=True, **kwargs):
     """Dense RNN with about the recurrent synapse count of LM-RNN(n, d).
 
@@ -335,22 +310,23 @@ def build_l1(input_size, n, l1, **kwargs):
     )
 
 
+# The builder of each kind of spec (the keys each takes: `keras_lmrnn.specs`).
 BUILDERS = {
-    "lmrnn": (build_lmrnn, ("n", "d")),
-    "random": (build_random_sparse, ("n", "d")),
-    "autapse": (build_autapse, ("n",)),
-    "dense": (build_dense, ("n",)),
-    "dense-matched": (build_dense_matched, ("n", "d")),
-    "l1": (build_l1, ("n", "l1")),
+    "lmrnn": build_lmrnn,
+    "random": build_random_sparse,
+    "autapse": build_autapse,
+    "dense": build_dense,
+    "dense-matched": build_dense_matched,
+    "l1": build_l1,
 }
-OPTIONAL = {"seed", "alpha", "noise", "sheet", "periodic", "mask_seed", "init", "linear_init"}
 
 
 def parse_spec(spec):
-    """Splits "kind:key=value,..." into (kind, keyword arguments).
+    """Splits "kind:key=value,..." into (kind, keyword arguments): the
+    builder's view of `ModelSpec.parse(spec)` (see `keras_lmrnn.specs`).
 
     Args:
-        spec: a model spec (see the module docstring).
+        spec: a model spec (text or `ModelSpec`).
 
     Returns:
         `(kind, kwargs)`: the kind and the builder's keyword arguments
@@ -364,59 +340,8 @@ def parse_spec(spec):
     >>> parse_spec("lmrnn:n=400,d=4,sheet=10x40,noise=0.05")
     ('lmrnn', {'n': 400, 'd': 4, 'sheet_shape': (10, 40), 'recurrent_noise': 0.05})
     """
-    if not isinstance(spec, str) or not spec.strip():
-        raise ValueError(f"Invalid model spec {spec!r}: expected 'kind:key=value,...' with kind in {KINDS}")
-    kind, _, rest = spec.strip().partition(":")
-    if kind not in BUILDERS:
-        raise ValueError(f"Invalid model spec {spec!r}: unknown kind {kind!r}; expected one of {KINDS}")
-    builder, required = BUILDERS[kind]
-    kwargs = {}
-    for item in filter(None, rest.split(",")):
-        key, eq, value = item.partition("=")
-        key = key.strip()
-        if not eq or key not in set(required) | OPTIONAL:
-            raise ValueError(
-                f"Invalid model spec {spec!r}: bad entry {item!r}; {kind} takes "
-                f"{list(required)} and optionally {sorted(OPTIONAL)} as key=value"
-            )
-        if key in kwargs:
-            raise ValueError(f"Invalid model spec {spec!r}: {key} is given twice")
-        try:
-            kwargs[key] = _parse_value(key, value.strip())
-        except ValueError:
-            choices = f" (allowed: {', '.join(_SPEC_CHOICES[key])})" if key in _SPEC_CHOICES else ""
-            raise ValueError(f"Invalid model spec {spec!r}: cannot read {key}={value.strip()!r}{choices}") from None
-    missing = [k for k in required if k not in kwargs]
-    if missing:
-        raise ValueError(f"Invalid model spec {spec!r}: {kind} needs {missing}")
-    if "sheet" in kwargs:
-        kwargs["sheet_shape"] = kwargs.pop("sheet")
-    if "noise" in kwargs:
-        kwargs["recurrent_noise"] = kwargs.pop("noise")
-    return kind, kwargs
-
-
-def _parse_value(key, text):
-    if key == "sheet":
-        rows, cols = text.lower().split("x")
-        return (int(rows), int(cols))
-    if key in ("n", "seed", "mask_seed"):
-        return int(text)
-    if key in _SPEC_CHOICES:
-        if text not in _SPEC_CHOICES[key]:
-            raise ValueError(text)
-        return text
-    if key == "periodic":
-        if text not in ("0", "1"):
-            raise ValueError(text)
-        return text == "1"
-    return float(text) if key != "d" or not text.isdigit() else int(text)
-
-
-# Bytes per recurrent-kernel entry while training: the float32 kernel, its
-# gradient, Adam's two moments, the float32 mask the constraint multiplies
-# by and the boolean mask: 4 + 4 + 8 + 4 + 1, rounded up.
-BYTES_PER_RECURRENT_ENTRY = 24
+    parsed = ModelSpec.parse(spec)
+    return parsed.kind, parsed.kwargs
 
 
 def memory_needed(spec):
@@ -431,7 +356,7 @@ def memory_needed(spec):
     >>> memory_needed("dense:n=400") // 2**20     # MiB
     3
     """
-    return BYTES_PER_RECURRENT_ENTRY * recurrent_units(spec) ** 2
+    return ModelSpec.parse(spec).memory_needed()
 
 
 def recurrent_units(spec):
@@ -446,11 +371,7 @@ def recurrent_units(spec):
     >>> recurrent_units("dense-matched:n=2500,d=6")
     532
     """
-    kind, kwargs = parse_spec(spec)
-    if kind == "dense-matched":
-        sheet = kwargs.get("sheet_shape")
-        return matched_dense_size(int(kwargs["n"]), kwargs["d"], sheet, kwargs.get("periodic", True))
-    return int(kwargs["n"])
+    return ModelSpec.parse(spec).recurrent_units()
 
 
 def physical_memory():
@@ -496,9 +417,10 @@ def check_spec(spec, input_size=1, memory=None):
     ...
     ValueError: Invalid model spec 'dense:n=4000': n=4000 needs about 384.0 MB ... choose a smaller n
     """
-    kind, kwargs = parse_spec(spec)
+    parsed = ModelSpec.parse(spec)
+    kind, kwargs = parsed.kind, parsed.kwargs
     if isinstance(kwargs["n"], int) and kwargs["n"] >= 1:
-        needed = memory_needed(spec)
+        needed = parsed.memory_needed()
         memory = physical_memory() if memory is None else memory
         if memory is not None and needed > memory:
             raise ValueError(
@@ -507,7 +429,7 @@ def check_spec(spec, input_size=1, memory=None):
                 "choose a smaller n"
             )
     try:
-        BUILDERS[kind][0](input_size, **dict(kwargs))
+        BUILDERS[kind](input_size, **dict(kwargs))
     except (ValueError, TypeError) as error:
         raise ValueError(f"Invalid model spec {spec!r}: {error}") from None
     return kind, kwargs
@@ -551,12 +473,13 @@ def build_model(spec, input_size, protocol=protocols.DEFAULT, seed=0):
     >>> build_model("dense:n=16", 117, protocol=None).name
     'dense_n16'
     """
+    parsed = ModelSpec.parse(spec)
     if protocol is not None:
-        spec = protocols.resolve_spec(spec, protocol)
-    kind, kwargs = parse_spec(spec)
+        parsed = parsed.with_defaults(protocols.get(protocol).model)
+    kwargs = parsed.kwargs
     if seed is not None:
         kwargs.setdefault("seed", seed)
-    return BUILDERS[kind][0](input_size, **kwargs)
+    return BUILDERS[parsed.kind](input_size, **kwargs)
 
 
 def recurrent_layer(model):

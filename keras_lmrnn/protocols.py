@@ -40,6 +40,8 @@ Example:
 
 import dataclasses
 
+from keras_lmrnn.specs import ModelSpec
+
 # The protocol of runs, sweeps and presets recorded before protocols existed.
 UNRECORDED = "lmrnn-v1"
 DEFAULT = "neurogym-indegree"  # the default since issue #11's multi-seed answer (README)
@@ -101,30 +103,19 @@ def get(name):
     return PROTOCOLS[name]
 
 
-def _format(value):
-    return f"{value:g}" if isinstance(value, float) else str(value)
-
-
 def resolve_spec(spec, protocol=DEFAULT):
     """`spec` with the protocol's model settings added where it has none.
 
     Keys the spec gives are kept (an explicit key wins over the protocol).
+    Returns the spec's text (`ModelSpec.with_defaults` for a `ModelSpec`).
     """
-    from keras_lmrnn import models
-
-    models.parse_spec(spec)  # validates
-    kind, _, rest = spec.strip().partition(":")
-    given = {item.partition("=")[0].strip() for item in rest.split(",") if item.strip()}
-    extra = [f"{k}={_format(v)}" for k, v in get(protocol).model.items() if k not in given]
-    return ",".join([spec.strip().rstrip(","), *extra]) if extra else spec.strip()
+    return str(ModelSpec.parse(spec).with_defaults(get(protocol).model))
 
 
 def overrides(spec, options):
     """The settings where a run of `spec` with `options` (a `RunOptions`)
     departs from its protocol: {key: value}."""
-    from keras_lmrnn import models
-
-    _, kwargs = models.parse_spec(spec)
+    kwargs = ModelSpec.parse(spec).kwargs
     chosen = get(options.protocol)
     found = {k: kwargs[k] for k, v in chosen.model.items() if k in kwargs and kwargs[k] != v}
     found.update({k: getattr(options, k) for k, v in chosen.training.items() if getattr(options, k) != v})
@@ -139,10 +130,8 @@ def describe(spec, options):
     >>> describe("dense:n=64", RunOptions(protocol="neurogym", batch_size=8))["overrides"]
     {'batch_size': 8}
     """
-    from keras_lmrnn import models
-
     chosen = get(options.protocol)
-    _, resolved = models.parse_spec(resolve_spec(spec, options.protocol))
+    resolved = ModelSpec.parse(resolve_spec(spec, options.protocol)).kwargs
     settings = {k: resolved[k] for k in chosen.model}
     settings.update({k: getattr(options, k) for k in chosen.training})
     record = {"name": chosen.name, "settings": settings, "overrides": overrides(spec, options)}

@@ -27,6 +27,7 @@ import time
 import numpy as np
 
 from keras_lmrnn import devices, protocols, runs
+from keras_lmrnn.specs import ModelSpec
 from keras_lmrnn.validation import check_int, check_number
 
 EVALUATION_SEED = 0
@@ -178,7 +179,7 @@ def environment():
 
 def read_config(out):
     """A run folder's config.json as a dict; `RunConfigError` if missing or unreadable."""
-    path = pathlib.Path(out) / "config.json"
+    path = runs.RunFolder(out).config
     if not path.is_file():
         raise RunConfigError(f"cannot resume: {out} holds no run (no config.json); start it without --resume")
     try:
@@ -211,12 +212,13 @@ def load_model(source):
             return zoo.load(source), zoo.metadata(source).get("battery")
         except zoo.PresetError as error:
             raise RunConfigError(str(error)) from None
-    if path.is_dir() and (path / "checkpoint.keras").exists():
-        path = path / "checkpoint.keras"
+    if path.is_dir() and runs.RunFolder(path).checkpoint.exists():
+        path = runs.RunFolder(path).checkpoint
     battery = None
-    if path.name == "checkpoint.keras" and (path.parent / "config.json").is_file():  # a run's own checkpoint
+    run = runs.RunFolder(path.parent)
+    if path.name == run.CHECKPOINT and run.config.is_file():  # a run's own checkpoint
         try:
-            battery = json.loads((path.parent / "config.json").read_text()).get("battery")
+            battery = run.read_config().get("battery")
         except (OSError, ValueError, AttributeError):
             battery = None
     if not path.is_file():
@@ -251,10 +253,8 @@ def check_width(model, battery, what):
 
 def same_spec(a, b):
     """Whether two model specs name the same model (key order aside)."""
-    from keras_lmrnn import models
-
     try:
-        return models.parse_spec(a) == models.parse_spec(b)
+        return ModelSpec.parse(a) == ModelSpec.parse(b)
     except ValueError:
         return a == b
 
@@ -290,12 +290,10 @@ def check_record(recorded, spec, options, out):
 def _protocol_settings_changed(resolved, now, protocol):
     """Whether the protocol's model settings (alpha, init, ...) in a run's
     recorded `resolved_model` differ from what the protocol gives today."""
-    from keras_lmrnn import models, protocols
-
     if not isinstance(resolved, str):
         return False  # a run from before protocols: nothing recorded to compare
     try:
-        before, after = models.parse_spec(resolved)[1], models.parse_spec(now)[1]
+        before, after = ModelSpec.parse(resolved), ModelSpec.parse(now)
     except ValueError:
         return False  # a damaged record: the model checks that follow refuse it
     return any(before.get(key) != after.get(key) for key in protocols.get(protocol).model)
@@ -335,16 +333,7 @@ def dataset(options):
 def is_complete(out, steps=None):
     """Whether the run in `out` finished (summary written at its last step, or
     at the checkpoint where a callback stopped it)."""
-    out = pathlib.Path(out)
-    try:
-        state = json.loads((out / "state.json").read_text())
-        config = json.loads((out / "config.json").read_text())
-    except (OSError, ValueError):
-        return False
-    target = config.get("steps") if steps is None else steps
-    if "diverged_at_step" in state or not (out / "summary.json").is_file():
-        return False
-    return state.get("step") == target or "stopped_early" in state  # a callback ended it: finished, shorter
+    return runs.RunFolder(out).is_complete(steps)
 
 
 def run(out, spec, options, resume=False, overwrite=False, command=None, verbose=0, on_checkpoint=None, part=None):
@@ -410,7 +399,7 @@ def _run_in(out, spec, options, resume, command, verbose, on_checkpoint):
         config = recorded
     else:
         model = build(spec, options, data.input_size)
-    runs.atomic_write_text(out / "config.json", json.dumps(config, indent=2))
+    runs.RunFolder(out).write_config(config)
     eval_data = EvaluationData(options.battery, options.trials_per_task, seed=EVALUATION_SEED)
     started = time.perf_counter()
     result = training.train(
@@ -431,14 +420,14 @@ def _run_in(out, spec, options, resume, command, verbose, on_checkpoint):
     }
     if result["stopped_early"]:
         summary["stopped_early"] = result["stopped_early"]  # {"step": ..., "by": [callback names]}
-    runs.atomic_write_text(out / "summary.json", json.dumps(summary, indent=2))
+    runs.RunFolder(out).write_summary(summary)
     return {"summary": summary, "table": table, "curve": result["curve"], "trained": True, "model": result["model"]}
 
 
 def _read_state(out):
     """A run's state.json as a dict ({} when missing or unreadable)."""
     try:
-        state = json.loads((pathlib.Path(out) / "state.json").read_text())
+        state = runs.RunFolder(out).read_state()
     except (OSError, ValueError):
         return {}
     return state if isinstance(state, dict) else {}
@@ -447,7 +436,7 @@ def _read_state(out):
 def _read_summary(out):
     """A finished run's summary, or None when missing or damaged (then recomputed)."""
     try:
-        summary = json.loads((pathlib.Path(out) / "summary.json").read_text())
+        summary = runs.RunFolder(out).read_summary()
     except (OSError, ValueError):
         return None
     return summary if isinstance(summary, dict) and "response_accuracy" in summary else None

@@ -54,7 +54,7 @@ REPLACED = ".keras-lmrnn-replaced-"  # infix of the folder that holds an overwri
 FILES = {
     "run": {
         "config.json", "checkpoint.keras", "state.json", "curve.csv", "curve.png",
-        "final_table.csv", "summary.json",
+        "final_table.csv", "summary.json",  # RunFolder's files, and two figures/tables
     },
     "comparison": {"comparison.csv", "comparison.txt", "curves.png"},
     "sweep": {
@@ -286,6 +286,137 @@ def _unlock(handle):
         msvcrt.locking(handle.fileno(), msvcrt.LK_UNLCK, 1)
 
 
+# --- a run folder's files ------------------------------------------------
+
+
+def folder_name(text):
+    """`text` (e.g. a model spec) as a folder name: characters other than
+    letters, digits, "=", "." and "-" become "_".
+
+    Example:
+
+    >>> folder_name("lmrnn:n=400,d=4")
+    'lmrnn_n=400_d=4'
+    """
+    return "".join(c if c.isalnum() or c in "=.-" else "_" for c in str(text))
+
+
+class RunFolder:
+    """The files of one training run's folder (`keras-lmrnn train --out`),
+    by name: what it records and whether it finished.
+
+    A run writes `config.json` (its record) when it starts, `checkpoint.keras`
+    and `state.json` ({"step": S}, plus "diverged_at_step" or
+    "stopped_early" where training ended so) at each checkpoint, `curve.csv`
+    as it evaluates and `summary.json` when it finishes.
+
+    Args:
+        path: the folder.
+
+    Example:
+
+    >>> run = RunFolder("runs/d4")
+    >>> run.checkpoint.name, run.status()
+    ('checkpoint.keras', 'missing')
+    """
+
+    CONFIG = "config.json"
+    STATE = "state.json"
+    CHECKPOINT = "checkpoint.keras"
+    CURVE = "curve.csv"
+    SUMMARY = "summary.json"
+
+    def __init__(self, path):
+        self.path = pathlib.Path(path)
+
+    def __repr__(self):
+        return f"RunFolder({str(self.path)!r})"
+
+    @property
+    def config(self):
+        """Path of the run's record, config.json."""
+        return self.path / self.CONFIG
+
+    @property
+    def state(self):
+        """Path of state.json, the step of the last checkpoint."""
+        return self.path / self.STATE
+
+    @property
+    def checkpoint(self):
+        """Path of checkpoint.keras, the model and optimizer at that step."""
+        return self.path / self.CHECKPOINT
+
+    @property
+    def curve(self):
+        """Path of curve.csv, the learning curve."""
+        return self.path / self.CURVE
+
+    @property
+    def summary(self):
+        """Path of summary.json, written when the run finishes."""
+        return self.path / self.SUMMARY
+
+    def read_config(self):
+        """The run's record (a dict); OSError or ValueError if unreadable."""
+        return json.loads(self.config.read_text())
+
+    def read_state(self):
+        """The last checkpoint's state (a dict); OSError or ValueError if unreadable."""
+        return json.loads(self.state.read_text())
+
+    def read_summary(self):
+        """The finished run's summary (a dict); OSError or ValueError if unreadable."""
+        return json.loads(self.summary.read_text())
+
+    def write_config(self, record):
+        """Writes the run's record (atomically, indented JSON)."""
+        atomic_write_text(self.config, json.dumps(record, indent=2))
+
+    def write_state(self, state):
+        """Writes the checkpoint's state (atomically)."""
+        atomic_write_text(self.state, json.dumps(state))
+
+    def write_summary(self, summary):
+        """Writes the finished run's summary (atomically, indented JSON)."""
+        atomic_write_text(self.summary, json.dumps(summary, indent=2))
+
+    def step(self):
+        """The step of the last checkpoint, or None (no readable state)."""
+        try:
+            return int(self.read_state()["step"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+
+    def diverged(self):
+        """Whether training stopped because the loss diverged."""
+        try:
+            return "diverged_at_step" in self.read_state()
+        except (OSError, ValueError, TypeError):
+            return False
+
+    def is_complete(self, steps=None):
+        """Whether the run finished: its summary written at its last step
+        (`steps`, default: its recorded steps), or at the checkpoint where a
+        callback stopped it."""
+        try:
+            state, config = self.read_state(), self.read_config()
+        except (OSError, ValueError):
+            return False
+        target = config.get("steps") if steps is None else steps
+        if "diverged_at_step" in state or not self.summary.is_file():
+            return False
+        return state.get("step") == target or "stopped_early" in state  # a callback ended it: finished, shorter
+
+    def status(self):
+        """"complete", "diverged", "started" (a record, no end) or "missing"."""
+        if self.is_complete():
+            return "complete"
+        if self.diverged():
+            return "diverged"
+        return "started" if self.config.exists() else "missing"
+
+
 # --- ownership ------------------------------------------------------------
 
 
@@ -355,15 +486,7 @@ def has_result(folder):
     diverged run's record (a result an overwrite may replace the old with)."""
     folder = pathlib.Path(folder)
     subfolders = [sub for sub in folder.iterdir() if sub.is_dir() and not sub.is_symlink()]
-    for run in [folder, *subfolders]:
-        if (run / "checkpoint.keras").exists():
-            return True
-        try:
-            if "diverged_at_step" in json.loads((run / "state.json").read_text()):
-                return True
-        except (OSError, ValueError, TypeError):
-            continue
-    return False
+    return any(run.checkpoint.exists() or run.diverged() for run in map(RunFolder, [folder, *subfolders]))
 
 
 def check_free(folder):

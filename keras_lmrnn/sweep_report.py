@@ -25,7 +25,8 @@ import pathlib
 
 import numpy as np
 
-from keras_lmrnn import runs, training
+from keras_lmrnn import protocols, runs, training
+from keras_lmrnn.specs import ModelSpec
 from keras_lmrnn.sweeps import brief, read_sweep, run_name, status
 
 METRICS = training.CURVE_FIELDS[2:]  # response, trial and last-step accuracy
@@ -131,9 +132,7 @@ def summarize(folder, at=None):
 
 def default_baseline(specs):
     """The first `dense` spec of `specs` (the reference of paired differences), or None."""
-    from keras_lmrnn import models
-
-    return next((spec for spec in specs if models.parse_spec(spec)[0] == "dense"), None)
+    return next((spec for spec in specs if ModelSpec.parse(spec).kind == "dense"), None)
 
 
 def paired_differences(folder, baseline, at=None, metric="response_accuracy"):
@@ -188,12 +187,10 @@ def group_by_d(specs):
     may add the protocol's keys alpha, init and linear_init to either; `rest`
     holds them as sorted (key, value) pairs, so two dense networks of one
     size under different settings stay two lines)."""
-    from keras_lmrnn import models, protocols
-
     groups, dense = {}, {}
     for spec in specs:
-        kind, kwargs = models.parse_spec(spec)
-        kwargs = dict(kwargs)
+        parsed = ModelSpec.parse(spec)
+        kind, kwargs = parsed.kind, parsed.kwargs
         if kind == "dense" and set(kwargs) <= {"n", *protocols.MODEL_KEYS}:
             n = kwargs.pop("n")
             dense[(n, tuple(sorted(kwargs.items())))] = spec

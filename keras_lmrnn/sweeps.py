@@ -18,6 +18,8 @@ Example:
 >>> from keras_lmrnn import runner, sweeps
 >>> options = runner.RunOptions(battery="yang20", steps=200, batch_size=16, seq_len=50, eval_every=50)
 >>> sweeps.run_sweep("runs/sweep", ["lmrnn:n=64,d=2", "dense:n=64"], [0, 1], options, jobs=2)  # doctest: +SKIP
+>>> from keras_lmrnn import sweep_report
+>>> sweep_report.write_report("runs/sweep")  # report.md, report.csv, figures  # doctest: +SKIP
 """
 
 import collections
@@ -34,6 +36,7 @@ import threading
 import time
 
 from keras_lmrnn import runner, runs
+from keras_lmrnn.specs import ModelSpec
 
 SWEEP_FILE = "sweep.json"
 FORMAT = 1
@@ -167,7 +170,7 @@ def run_name(spec, seed):
     >>> run_name("lmrnn:n=400,d=4", 0), run_name("l1:n=400,l1=1e-4", 12)
     ('lmrnn_n=400_d=4__seed0', 'l1_n=400_l1=1e-4__seed12')
     """
-    return "".join(c if c.isalnum() or c in "=.-" else "_" for c in spec) + f"__seed{seed}"
+    return runs.folder_name(spec) + f"__seed{seed}"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -257,8 +260,6 @@ def read_sweep(folder):
     ...     read_sweep(tmp) == sweep
     True
     """
-    from keras_lmrnn import models
-
     path = pathlib.Path(folder) / SWEEP_FILE
     try:
         sweep = Sweep.from_record(json.loads(path.read_text()))
@@ -268,7 +269,7 @@ def read_sweep(folder):
         raise SweepError(f"{path} is unreadable; start the sweep again in another folder") from None
     for spec in sweep.models:
         try:
-            models.parse_spec(spec)
+            ModelSpec.parse(spec)
         except (ValueError, TypeError) as error:
             raise SweepError(f"{path} names an invalid model spec {spec!r} ({error}); "
                              "start the sweep again in another folder") from None
@@ -302,7 +303,7 @@ def check_finished(folder, sweep, finished):
     for name, spec, seed in finished:
         run = pathlib.Path(folder) / name
         try:
-            recorded = json.loads((run / "config.json").read_text())
+            recorded = runs.RunFolder(run).read_config()
             if not isinstance(recorded, dict):
                 raise ValueError
         except (OSError, ValueError):
@@ -387,7 +388,7 @@ def trained_under(folder, names):
     found = {}
     for name in names:
         try:
-            backend = json.loads((pathlib.Path(folder) / name / "config.json").read_text()).get("backend")
+            backend = runs.RunFolder(pathlib.Path(folder) / name).read_config().get("backend")
         except (OSError, ValueError, AttributeError):
             continue
         if isinstance(backend, str):
@@ -412,22 +413,11 @@ def status(folder, name):
     ...     before, status(tmp, "dense_n=64__seed0")
     ('missing', 'started')
     """
-    run = pathlib.Path(folder) / name
-    if runner.is_complete(run):
-        return "complete"
-    try:
-        if "diverged_at_step" in json.loads((run / "state.json").read_text()):
-            return "diverged"
-    except (OSError, ValueError):
-        pass
-    return "started" if (run / "config.json").exists() else "missing"
+    return runs.RunFolder(pathlib.Path(folder) / name).status()
 
 
 def _step(folder, name):
-    try:
-        return int(json.loads((pathlib.Path(folder) / name / "state.json").read_text())["step"])
-    except (OSError, ValueError, KeyError, TypeError):
-        return 0
+    return runs.RunFolder(pathlib.Path(folder) / name).step() or 0
 
 
 def worker_threads(jobs):
@@ -646,7 +636,7 @@ def _duration(seconds):
 def _finished_line(folder, name, spec, seed, code, wall):
     run = pathlib.Path(folder) / name
     if code == DONE:
-        summary = json.loads((run / "summary.json").read_text())
+        summary = runs.RunFolder(run).read_summary()
         return f"done     {spec} seed {seed}: response accuracy {summary['response_accuracy']:.3f}, " \
                f"trial accuracy {summary['trial_accuracy']:.3f} (trained in {_duration(summary['wall_s'])})"
     if code == DIVERGED:
@@ -659,6 +649,9 @@ def _finished_line(folder, name, spec, seed, code, wall):
 def run_sweep(folder, models, seeds, options, jobs=None, use_ray=False, ray_address=None, retries=2,
               overwrite=False, write=print, quiet=False):
     """Runs every (model, seed) pair of a grid; returns {name: status}.
+
+    Writes no report: `keras_lmrnn.sweep_report.write_report(folder)` does,
+    after it (as `keras-lmrnn sweep` does).
 
     Args:
         folder: the sweep folder (made if missing; an existing one must hold
@@ -754,10 +747,6 @@ def run_sweep(folder, models, seeds, options, jobs=None, use_ray=False, ray_addr
                 f"--overwrite: none of the {len(todo)} new runs reached a first checkpoint, so {out} keeps "
                 "what it held before (put back); check that one run trains with `keras-lmrnn train` first"
             )
-        if not results.get("interrupted"):
-            from keras_lmrnn import sweep_report
-
-            sweep_report.write_report(out)
         if diverged:
             write(f"{len(diverged)} runs diverged (not scored): {_names(diverged)}")
         refused = [name for name in results.get("refused", []) if name in unfinished]
@@ -974,7 +963,7 @@ def worker_main(folder, name):
         options = sweep.run_options(seed)
         out = folder / name
         command = shlex.join(["keras-lmrnn", "train", "--model", spec, *_flags(options), "--out", str(out)])
-        resume = (out / "config.json").exists()
+        resume = runs.RunFolder(out).config.exists()
         runner.run(out, spec, options, resume=resume, command=command, part="sweep")
     except training.TrainingDiverged as error:
         print(error, file=sys.stderr)

@@ -38,7 +38,6 @@ Example:
 """
 
 import csv
-import json
 import math
 import pathlib
 import sys
@@ -248,8 +247,8 @@ def load_checkpoint(run):
         CheckpointError: the checkpoint or `state.json` is unreadable, or
             `state.json` records a step the checkpoint does not hold.
     """
-    out = pathlib.Path(run)
-    path = out / "checkpoint.keras"
+    folder = runs.RunFolder(run)
+    path = folder.checkpoint
     if not path.is_file():
         return None
     import keras_lmrnn  # noqa: F401  (registers the layers)
@@ -262,10 +261,10 @@ def load_checkpoint(run):
             f"{path} cannot be read ({type(error).__name__}): it is corrupted or truncated; "
             "start the run again with --overwrite"
         ) from None
-    state_path = out / "state.json"
+    state_path = folder.state
     if state_path.exists():
         try:
-            recorded = int(json.loads(state_path.read_text())["step"])
+            recorded = int(folder.read_state()["step"])
         except (OSError, ValueError, KeyError, TypeError):
             raise CheckpointError(
                 f"{state_path} is unreadable; delete it to resume from the step stored in "
@@ -390,12 +389,13 @@ def _keep(model, out, step, every):
 
 def _train_in(model, dataset, steps, out, eval_data, eval_every, compile_args, resume, verbose, on_checkpoint,
               keep_checkpoints=0, callbacks=()):
+    run = runs.RunFolder(out)
     checkpoint = load_checkpoint(out) if resume else None
-    if not resume and (out / "checkpoint.keras").exists():
+    if not resume and run.checkpoint.exists():
         raise runs.RunFolderError(f"{out} already holds a checkpoint; resume it or overwrite it")
     if checkpoint is not None:
         model, start = checkpoint
-        runs.atomic_write_text(out / "state.json", json.dumps({"step": start}))  # in step with the checkpoint
+        run.write_state({"step": start})  # in step with the checkpoint
         if start > steps:
             raise ValueError(
                 f"Invalid value for argument `steps`: the run in {out} is already at step {start}, "
@@ -436,10 +436,10 @@ def _train_in(model, dataset, steps, out, eval_data, eval_every, compile_args, r
             if watch.diverged:
                 at, loss = watch.diverged
                 record = {"step": step, "diverged_at_step": at, "loss": str(loss)}
-                runs.atomic_write_text(out / "state.json", json.dumps(record))
+                run.write_state(record)
                 raise TrainingDiverged(at, loss, step, out, clipnorm=model.optimizer.global_clipnorm)
             if not _finite(model, dataset[stop - 1][0]):
-                runs.atomic_write_text(out / "state.json", json.dumps({"step": step, "diverged_at_step": stop}))
+                run.write_state({"step": step, "diverged_at_step": stop})
                 raise TrainingDiverged(stop, None, step, out, f"the weights or outputs are not finite at step {stop}",
                                        clipnorm=model.optimizer.global_clipnorm)
             step = stop
@@ -458,8 +458,8 @@ def _train_in(model, dataset, steps, out, eval_data, eval_every, compile_args, r
                 stopped_early = state["stopped_early"] = {"step": step, "by": sorted(set(relay.askers))}
             # The step lives inside the checkpoint (the optimizer's iteration
             # count); state.json follows it and is only a readable record.
-            atomic_write(out / "checkpoint.keras", model.save)
-            runs.atomic_write_text(out / "state.json", json.dumps(state))
+            atomic_write(run.checkpoint, model.save)
+            run.write_state(state)
             _keep(model, out, step, keep_checkpoints)
             if on_checkpoint is not None:
                 on_checkpoint(step, list(curve))
@@ -473,7 +473,7 @@ def _train_in(model, dataset, steps, out, eval_data, eval_every, compile_args, r
 
 
 def _write_curve_header(out):
-    runs.atomic_write_text(out / "curve.csv", ",".join(CURVE_FIELDS) + "\r\n")  # as csv.writer ends rows
+    runs.atomic_write_text(runs.RunFolder(out).curve, ",".join(CURVE_FIELDS) + "\r\n")  # as csv.writer ends rows
 
 
 def read_curve(run):
@@ -491,7 +491,7 @@ def read_curve_metrics(run):
     """{metric: {step: mean over tasks}} for every metric of `run/curve.csv`
     (a metric an older run did not record is left out of its steps)."""
     by_step = {metric: {} for metric in CURVE_FIELDS[2:]}
-    with open(pathlib.Path(run) / "curve.csv", newline="") as f:
+    with open(runs.RunFolder(run).curve, newline="") as f:
         for row in csv.DictReader(f):
             for metric, steps in by_step.items():
                 if row.get(metric) not in (None, ""):
@@ -501,14 +501,14 @@ def read_curve_metrics(run):
 
 def _read_curve(out):
     """The curve already in `out`, starting a fresh curve.csv if there is none."""
-    if not (out / "curve.csv").exists():
+    if not runs.RunFolder(out).curve.exists():
         _write_curve_header(out)
         return []
     try:
         return read_curve(out)
     except (ValueError, KeyError, TypeError):
         raise CheckpointError(
-            f"{out / 'curve.csv'} is unreadable; delete it to resume without the earlier curve points, "
+            f"{runs.RunFolder(out).curve} is unreadable; delete it to resume without the earlier curve points, "
             "or start the run again with --overwrite"
         ) from None
 
@@ -517,7 +517,7 @@ def _evaluate(model, eval_data, step, out):
     table = eval_data.evaluate(model)
     # Rows of a step past the checkpoint (from an interrupted run) are
     # replaced, so each step appears once.
-    path = out / "curve.csv"
+    path = runs.RunFolder(out).curve
     with open(path, newline="") as f:
         kept = [r for r in csv.reader(f)][1:]
     kept = [r for r in kept if int(r[0]) < step]

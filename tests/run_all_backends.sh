@@ -4,12 +4,12 @@
 # any run fails or collects no test (pytest's exit status 5); each run lists
 # its 15 slowest tests. Extra arguments go to pytest.
 #
-# The three runs go side by side, TEST_JOBS at a time (default: 2 where the
-# machine has 2 or more cores, else 1): one run keeps about one core busy
-# (much of it is starting worker processes and kernels), so two at a time
-# finish the three in about two thirds of the time. Each run's output is
-# printed whole, in backend order, when all have ended. TEST_JOBS=1 runs them
-# one after another.
+# The three runs go side by side, TEST_JOBS at a time (default: all 3 where
+# the machine has 2 or more cores, else 1): one run keeps about one core busy
+# (much of it is starting worker processes and kernels), and with two at a
+# time the third ran alone afterwards on one of two cores. Each run's output
+# is printed whole, in backend order, when all have ended. TEST_JOBS=1 runs
+# them one after another.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 python3 -m venv .venv
@@ -17,7 +17,7 @@ python3 -m venv .venv
 .venv/bin/python -m pip install --quiet -e ".[test]"
 
 cores=$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo 1)
-jobs=${TEST_JOBS:-$(( cores >= 2 ? 2 : 1 ))}
+jobs=${TEST_JOBS:-$(( cores >= 2 ? 3 : 1 ))}
 case "$jobs" in
   ''|*[!0-9]*|0) echo "run_all_backends.sh: TEST_JOBS must be a whole number >= 1, got '$jobs'" >&2; exit 2 ;;
 esac

@@ -135,6 +135,52 @@ def test_recurrent_noise_only_while_training():
     )
 
 
+def test_cell_adds_the_noise_it_is_given_in_place_of_a_draw():
+    cell = keras_lmrnn.LMRNNCell(n=4, mask="dense", recurrent_noise=0.5, seed=0)
+    x, h = np.ones((2, 3), "float32"), np.zeros((2, 4), "float32")
+    cell.build((2, 3))
+    given = np.full((2, 4), 2.0, "float32")
+    out, _ = cell(x, [h], training=True, noise=given)
+    pre = x @ numpy(cell.kernel) + numpy(cell.bias) + given
+    np.testing.assert_allclose(numpy(out), cell.alpha * np.maximum(pre, 0), rtol=1e-6)
+    drawn, _ = cell(x, [h], training=True)  # no noise given: its own draw
+    assert not np.allclose(numpy(drawn), numpy(out))
+
+
+@pytest.mark.parametrize("go_backwards", [False, True])
+def test_noise_reaches_each_step_of_keras_loop_as_of_the_fused_one(go_backwards):
+    # The step loop gets each step's slice of the pre-drawn noise as the
+    # cell's own input; the fused loop adds the same draw to its drive.
+    outs = []
+    for recurrence in ("step", "fused"):
+        layer = keras_lmrnn.LMRNN(
+            n=16, d=1, recurrent_noise=0.5, seed=4, return_sequences=True,
+            go_backwards=go_backwards, recurrence=recurrence,
+        )
+        outs.append(numpy(layer(X, training=True)))
+    np.testing.assert_allclose(outs[0], outs[1], atol=1e-5)
+    assert not np.allclose(outs[0], numpy(layer(X, training=False)))
+
+
+def test_layer_shows_every_cell_argument_with_the_cells_default():
+    import inspect
+
+    from keras_lmrnn.layers import CELL_ARGS
+
+    cell = inspect.signature(keras_lmrnn.LMRNNCell.__init__).parameters
+    layer = inspect.signature(keras_lmrnn.LMRNN.__init__).parameters
+    assert "sheet_shape" in CELL_ARGS and "seed" in CELL_ARGS
+    for name in CELL_ARGS:
+        assert name in layer, name  # in the signature, not in **kwargs
+        assert layer[name].default == cell[name].default, name
+        assert isinstance(keras_lmrnn.LMRNN.__dict__[name], property), name
+        assert f"{name}:" in keras_lmrnn.LMRNN.__doc__, name
+    built = keras_lmrnn.LMRNN(n=16, d=1, alpha=0.5, mask_seed=7)
+    assert (built.n, built.d, built.alpha, built.mask_seed) == (16, 1, 0.5, 7)
+    with pytest.raises(AttributeError):
+        built.alpha = 0.1  # read-only: the cell owns it
+
+
 def test_l1_recurrent_regularizer_adds_a_loss():
     layer = keras_lmrnn.LMRNN(
         n=16, mask="dense", recurrent_regularizer=keras.regularizers.L1(0.1)

@@ -532,3 +532,26 @@ def test_atomic_write_syncs_the_file_before_it_takes_the_name(tmp_path, monkeypa
     runs.atomic_write_text(tmp_path / "f.txt", "x")
     assert (tmp_path / "f.txt").read_text() == "x"
     assert events[:2] == ["fsync", "replace"]
+
+
+def test_run_folder_names_the_files_and_reads_the_status(tmp_path):
+    run = runs.RunFolder(tmp_path / "r")
+    assert run.status() == "missing" and run.step() is None and not run.is_complete()
+    run.path.mkdir()
+    run.write_config({"steps": 20})
+    assert run.status() == "started"
+    run.write_state({"step": 10})
+    assert run.step() == 10 and run.status() == "started"
+    run.write_state({"step": 20})
+    assert run.status() == "started"  # no summary yet: not finished
+    run.write_summary({"response_accuracy": 0.5})
+    assert run.status() == "complete" and run.is_complete() and not run.is_complete(steps=30)
+    run.write_state({"step": 10, "stopped_early": {"step": 10, "by": ["EarlyStopping"]}})
+    assert run.status() == "complete"  # a callback ended it: finished, shorter
+    run.write_state({"step": 10, "diverged_at_step": 12})
+    assert run.status() == "diverged" and run.diverged()
+    run.state.write_text("[damaged")
+    assert run.step() is None and run.status() == "started"
+    assert sorted(p.name for p in run.path.iterdir()) == ["config.json", "state.json", "summary.json"]
+    assert {run.CONFIG, run.STATE, run.CHECKPOINT, run.CURVE, run.SUMMARY} <= runs.FILES["run"]
+    assert runs.folder_name("l1:n=400,l1=1e-4") == "l1_n=400_l1=1e-4"

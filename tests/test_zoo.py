@@ -365,7 +365,7 @@ def test_make_preset_writes_a_verified_preset_with_a_portable_command(tmp_path, 
     run.mkdir()
     spec, battery = "dense:n=8", "yang20"
     kind, kwargs = models.parse_spec(spec)
-    model = models.BUILDERS[kind][0](EvaluationData(battery, 1, seed=0).x.shape[-1], **kwargs)
+    model = models.BUILDERS[kind](EvaluationData(battery, 1, seed=0).x.shape[-1], **kwargs)
     model.save(run / "checkpoint.keras")
     train = f"train --model {spec} --battery {battery} --steps 2 --seed 0 --quiet --out {run}"
     config = {

@@ -89,6 +89,7 @@ def main():
 
     from keras_lmrnn import models, protocols, tasks, zoo
     from keras_lmrnn.evaluation import EvaluationData
+    from keras_lmrnn.specs import ModelSpec
     from keras_lmrnn.zoo.registry import PRESETS
 
     if args.name not in PRESETS:
@@ -106,7 +107,7 @@ def main():
     command = portable_command(config["command"], config.get("protocol", protocols.UNRECORDED))
     if any(word.startswith(("/", "~")) or ":\\" in word for word in command.split()):
         sys.exit(f"the run's command still names a path of its machine after portable_command: {command}")
-    kind, _ = models.parse_spec(config["model"])
+    kind = ModelSpec.parse(config["model"]).kind
     trained = keras.models.load_model(run / "checkpoint.keras")
     # A clean, uncompiled copy: the preset keeps no optimizer state.
     model = keras.Model.from_config(trained.get_config())

@@ -17,11 +17,11 @@ import numpy as np
 
 
 def rows_of(folder, at, metric):
-    from keras_lmrnn import models
+    from keras_lmrnn.specs import ModelSpec
     from keras_lmrnn.sweep_report import collect
 
     sweep, found = collect(folder)
-    kinds = {models.parse_spec(spec)[0]: spec for spec in found}
+    kinds = {ModelSpec.parse(spec).kind: spec for spec in found}
     dense = kinds.get("dense")
     sparse = next((spec for kind, spec in kinds.items() if kind != "dense"), None)
     if dense is None or sparse is None or len(found) != 2:
