@@ -9,7 +9,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 work=$(mktemp -d "${TMPDIR:-/tmp}/keras-lmrnn-extras.XXXXXX")
-trap 'rm -rf "$work"' EXIT
+pids=()
+# On an early exit (Ctrl-C, a timeout) the checks still running stop too.
+trap '[ ${#pids[@]} -eq 0 ] || kill "${pids[@]}" 2>/dev/null; rm -rf "$work"' EXIT
 
 # The first ```python block after the "## A tour" heading: the README is the
 # source of truth. It sets KERAS_BACKEND to "jax" itself; that line gets the
@@ -60,7 +62,6 @@ check_one() {  # a fresh venv with .[$1] alone, then its checks (run in a subshe
 
 # The extras go side by side (installing is mostly waiting on disk and the
 # package index); each one's output is printed whole, in order, when it ends.
-pids=()
 for extra in "${extras[@]}"; do
   ( check_one "$extra" ) > "$work/$extra.log" 2>&1 &  # set -e holds inside: the first failure ends it
   pids+=($!)

@@ -10,8 +10,12 @@ from keras import saving, tree
 
 # Keras' time loop over a step function (the one `keras.layers.RNN` runs); it
 # takes nested inputs, which the public layer does not: the noise sequence
-# reaches each step as the cell's own input beside x[t].
-from keras.src.backend import rnn as keras_time_loop
+# reaches each step as the cell's own input beside x[t]. Not public API: a
+# Keras without it fails only where it is needed (tests/test_layers.py runs it).
+try:
+    from keras.src.backend import rnn as keras_time_loop
+except ImportError:  # pragma: no cover - a future Keras
+    keras_time_loop = None
 
 from keras_lmrnn import masks as masks_lib
 from keras_lmrnn import recurrence as recurrence_lib
@@ -754,6 +758,11 @@ class LMRNN(layers.RNN):
                 states = tree.map_structure(ops.copy, states)
             return self.cell(x, states, training=training, noise=noise_t)
 
+        if keras_time_loop is None:  # pragma: no cover - a future Keras
+            raise RuntimeError(
+                f"Keras {keras.__version__} has no keras.src.backend.rnn, which LMRNN's step loop with "
+                "recurrent_noise > 0 uses; use recurrence='fused', or a Keras 3 release up to 3.15"
+            )
         return keras_time_loop(
             step,
             (sequences, noise),

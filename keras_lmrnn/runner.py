@@ -381,7 +381,7 @@ def _run_in(out, spec, options, resume, command, verbose, on_checkpoint):
         if checkpoint is None:  # stopped before its first checkpoint: start it
             model = build(spec, options, data.input_size)
         else:
-            check_width(checkpoint[0], options.battery, out / "checkpoint.keras")
+            check_width(checkpoint[0], options.battery, runs.RunFolder(out).checkpoint)
             check_same_model(checkpoint[0], build(spec, options, data.input_size), out)
             if checkpoint[1] > options.steps:
                 raise RunConfigError(

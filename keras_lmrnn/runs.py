@@ -315,7 +315,8 @@ class RunFolder:
 
     Example:
 
-    >>> run = RunFolder("runs/d4")
+    >>> import tempfile
+    >>> run = RunFolder(pathlib.Path(tempfile.mkdtemp()) / "d4")
     >>> run.checkpoint.name, run.status()
     ('checkpoint.keras', 'missing')
     """
@@ -359,15 +360,15 @@ class RunFolder:
 
     def read_config(self):
         """The run's record (a dict); OSError or ValueError if unreadable."""
-        return json.loads(self.config.read_text())
+        return _read_record(self.config)
 
     def read_state(self):
         """The last checkpoint's state (a dict); OSError or ValueError if unreadable."""
-        return json.loads(self.state.read_text())
+        return _read_record(self.state)
 
     def read_summary(self):
         """The finished run's summary (a dict); OSError or ValueError if unreadable."""
-        return json.loads(self.summary.read_text())
+        return _read_record(self.summary)
 
     def write_config(self, record):
         """Writes the run's record (atomically, indented JSON)."""
@@ -392,7 +393,7 @@ class RunFolder:
         """Whether training stopped because the loss diverged."""
         try:
             return "diverged_at_step" in self.read_state()
-        except (OSError, ValueError, TypeError):
+        except (OSError, ValueError):
             return False
 
     def is_complete(self, steps=None):
@@ -409,12 +410,21 @@ class RunFolder:
         return state.get("step") == target or "stopped_early" in state  # a callback ended it: finished, shorter
 
     def status(self):
-        """"complete", "diverged", "started" (a record, no end) or "missing"."""
+        """"complete", "diverged", "started" (a record, no end) or "missing"
+        (as sweeps count their runs)."""
         if self.is_complete():
             return "complete"
         if self.diverged():
             return "diverged"
         return "started" if self.config.exists() else "missing"
+
+
+def _read_record(path):
+    """The JSON object in `path`; ValueError if it holds anything else."""
+    record = json.loads(pathlib.Path(path).read_text())
+    if not isinstance(record, dict):
+        raise ValueError(f"{path} holds a {type(record).__name__}, not a JSON object")
+    return record
 
 
 # --- ownership ------------------------------------------------------------

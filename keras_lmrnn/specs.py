@@ -15,8 +15,8 @@ Optional keys for all: seed, alpha, noise (recurrent noise std), init
 periodic=0|1, mask_seed (see `keras_lmrnn.models` for what each does).
 
 `ModelSpec.parse` reads a spec once; everything else asks the parsed spec.
-This module knows the grammar only (no Keras): `keras_lmrnn.models` builds
-the model a spec names, `keras_lmrnn.protocols` fills in its settings.
+This module knows the grammar only (it calls no Keras): `keras_lmrnn.models`
+builds the model a spec names, `keras_lmrnn.protocols` fills in its settings.
 
 Example:
 
@@ -30,6 +30,7 @@ True
 """
 
 import math
+import types
 
 from keras_lmrnn import masks
 
@@ -75,8 +76,18 @@ class ModelSpec:
 
     def __init__(self, text, kind, values):
         self._text = text
-        self.kind = kind
-        self.values = dict(values)
+        self._kind = kind
+        self._values = types.MappingProxyType(dict(values))  # read-only: a spec is hashed
+
+    @property
+    def kind(self):
+        """One of `KINDS`."""
+        return self._kind
+
+    @property
+    def values(self):
+        """{spec key: parsed value} in the order written (read-only)."""
+        return self._values
 
     @classmethod
     def parse(cls, spec):
@@ -87,7 +98,7 @@ class ModelSpec:
 
         Example:
 
-        >>> ModelSpec.parse("lmrnn:n=400,d=4,sheet=10x40").values
+        >>> dict(ModelSpec.parse("lmrnn:n=400,d=4,sheet=10x40").values)
         {'n': 400, 'd': 4, 'sheet': (10, 40)}
         """
         if isinstance(spec, ModelSpec):

@@ -40,7 +40,7 @@ def read_curves(run, last_step=None):
     """{metric: {step: mean over tasks}} from a run folder's curve.csv;
     `UnreadableRun` if the file is damaged (not UTF-8, a non-numeric cell,
     a missing column), or holds no row at `last_step` when given."""
-    path = pathlib.Path(run) / "curve.csv"
+    path = runs.RunFolder(run).curve
     if not path.exists():
         if last_step is not None:
             raise UnreadableRun("curve.csv is missing")
@@ -338,7 +338,7 @@ def write_report(folder, at=None, baseline=None):
     paired difference to `baseline` (default: `default_baseline` of the
     sweep's models; none when the sweep has no dense network)."""
     folder = pathlib.Path(folder)
-    with runs.lock(folder):  # not while a sweep writes into it (re-entrant inside the sweep)
+    with runs.lock(folder):  # not while a sweep writes into it
         return _write_report(folder, at, baseline)
 
 

@@ -552,6 +552,13 @@ def test_run_folder_names_the_files_and_reads_the_status(tmp_path):
     assert run.status() == "diverged" and run.diverged()
     run.state.write_text("[damaged")
     assert run.step() is None and run.status() == "started"
+    for not_an_object in ("[1, 2]", "7", '"step"'):  # valid JSON, not a record: unreadable, never a crash
+        run.state.write_text(not_an_object)
+        assert run.step() is None and not run.diverged() and run.status() == "started"
+        with pytest.raises(ValueError, match="not a JSON object"):
+            run.read_state()
+    run.config.write_text("[]")
+    assert run.status() == "started" and not run.is_complete()
     assert sorted(p.name for p in run.path.iterdir()) == ["config.json", "state.json", "summary.json"]
     assert {run.CONFIG, run.STATE, run.CHECKPOINT, run.CURVE, run.SUMMARY} <= runs.FILES["run"]
     assert runs.folder_name("l1:n=400,l1=1e-4") == "l1_n=400_l1=1e-4"

@@ -113,3 +113,12 @@ def test_no_import_cycle_among_the_packages_modules():
     # the check can fail: an arrow back from protocols to models is a cycle
     graph["keras_lmrnn.protocols"] = graph["keras_lmrnn.protocols"] | {"keras_lmrnn.models"}
     assert ["keras_lmrnn.models", "keras_lmrnn.protocols", "keras_lmrnn.models"] in _cycles(graph)
+
+
+def test_a_spec_cannot_change_once_parsed():
+    spec = ModelSpec.parse("dense:n=16")
+    with pytest.raises(TypeError):
+        spec.values["n"] = 32
+    with pytest.raises(AttributeError):
+        spec.kind = "lmrnn"
+    assert spec == ModelSpec.parse("dense:n=16")
