@@ -46,6 +46,7 @@ import numpy as np
 from keras import ops
 
 from keras_lmrnn import analysis, runs
+from keras_lmrnn.analysis.figures import _colors, _figure
 from keras_lmrnn.models import recurrent_layer
 from keras_lmrnn.tasks.dataset import resolve_tasks
 from keras_lmrnn.validation import check_int, check_number
@@ -496,8 +497,6 @@ def plot_fixed_points(found, act=None, trials=4):
     >>> step = StepMap(0.5 * np.eye(2), [[1.0, 2.0]], 0.5, "linear")
     >>> fig = plot_fixed_points(find(step, np.zeros((2, 2)), steps=10, max_speed=None))
     """
-    from keras_lmrnn.analysis import _figure
-
     names = found.task_names
     act = found.activity if act is None else act
     if act is not None:
@@ -535,8 +534,6 @@ def plot_fixed_points(found, act=None, trials=4):
 def plot_eigenvalues(found, points=None):
     """The Jacobian's eigenvalues of each point (default: all) in the complex
     plane, with the unit circle; colours by task."""
-    from keras_lmrnn.analysis import _colors, _figure
-
     chosen = np.arange(len(found.points)) if points is None else np.asarray(points, int)
     fig = _figure(4, 4)
     ax = fig.add_subplot(1, 1, 1)

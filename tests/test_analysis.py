@@ -390,3 +390,23 @@ def test_method_agreement_compares_partitions_of_the_same_units():
     other = analysis.cluster_units(ntv[:-1], "kmeans", units=units[:-1])
     with pytest.raises(ValueError, match="other units"):
         analysis.method_agreement(ward, other)
+
+
+def test_the_package_reexports_each_jobs_module_whole_and_once():
+    import importlib
+    import inspect
+
+    jobs = ("recording", "variance", "clusters", "lesions", "figures")
+    owner = {}
+    for job in jobs:
+        module = importlib.import_module(f"keras_lmrnn.analysis.{job}")
+        for name, value in vars(module).items():
+            if not name.startswith("_") and (inspect.isfunction(value) or inspect.isclass(value)) \
+                    and value.__module__ == module.__name__:
+                assert name not in owner, f"{name} in {owner.get(name)} and {job}"
+                owner[name] = job
+                assert getattr(analysis, name) is value, name
+    assert set(owner) <= set(analysis.__all__)
+    assert {"activity", "cluster_units", "lesion_clusters", "plot_feature_map", "task_variance"} <= set(owner)
+    # no job module shadows one of the package's functions (analysis.activity is the function)
+    assert not set(jobs) & set(analysis.__all__) and callable(analysis.activity)
