@@ -11,7 +11,8 @@ root=$PWD
 work=$(mktemp -d "${TMPDIR:-/tmp}/keras-lmrnn-extras.XXXXXX")
 pids=()
 # On an early exit (Ctrl-C, a timeout) the checks still running stop too.
-trap '[ ${#pids[@]} -eq 0 ] || kill "${pids[@]}" 2>/dev/null; rm -rf "$work"' EXIT
+# (`|| true`: under set -e a failed kill of a check that already ended would be the exit status)
+trap 'for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; rm -rf "$work"' EXIT
 
 # The first ```python block after the "## A tour" heading: the README is the
 # source of truth. It sets KERAS_BACKEND to "jax" itself; that line gets the
