@@ -5,15 +5,19 @@
 # lists its 10 slowest tests. Extra arguments go to pytest.
 #
 # Each backend's suite runs as two shards: the tests that start processes
-# (sweeps and their workers, Ray, kills, notebooks, the CLI) and the rest, so
-# that six pieces of similar length share the cores, TEST_JOBS at a time
-# (default: 2 where the machine has 2 or more cores, else 1), longest first.
+# (sweeps and their workers, Ray, kills, notebooks, the CLI) and the rest: six
+# pieces pack onto the cores better than three whole runs, TEST_JOBS at a
+# time (default: 2 where the machine has 2 or more cores, else 1), longest
+# first.
 # One piece keeps about one core busy (much of it is starting processes and
 # kernels). Not 3 at a time on 2 cores: the JAX run then starves (XLA's CPU
 # threads wait on busy cores): in .ci/run at 1e96c88, three whole-backend
 # runs at once took 1,535 s (TensorFlow), 1,587 s (PyTorch) and 2,188 s (JAX),
 # against 922 and 841 s side by side and then 1,062 s for JAX alone, two at a
-# time. Each backend's output (both shards) is printed whole, in backend
+# time. The six pieces, in .ci/run at f071deb: TensorFlow 612 + 328 s,
+# PyTorch 898 + 249 s, JAX 1,060 + 505 s (processes + rest); the suite took
+# about 1,830 s of the run's 1,950 s, against 1,990 s for whole backends two
+# at a time (at e110d1a). Each backend's output (both shards) is printed whole, in backend
 # order, when all have ended; a backend fails if either shard fails or
 # collects no test. Arguments given (e.g. a test file) run unsharded, one
 # piece per backend. TEST_JOBS=1 runs the pieces one after another.
