@@ -86,16 +86,20 @@ TRAINING_OPTIONS = (
 
 def _add_training_arguments(parser):
     # Defaults are None here and filled in by _resolve_options, so that
-    # --resume can tell a given flag from an omitted one.
+    # --resume can tell a given flag from an omitted one; the help states
+    # RunOptions' own defaults (one owner).
     from keras_lmrnn import protocols
+    from keras_lmrnn.runner import RunOptions
+
+    run_default = {field.name: field.default for field in dataclasses.fields(RunOptions)}
 
     parser.add_argument(
         "--protocol", type=_argument_type(str, lambda v: v in protocols.PROTOCOLS, f"one of {protocols.names()}"),
         help=f"training protocol, a bundle of the settings below and of alpha/init/linear_init for specs that "
              f"leave them out: {', '.join(protocols.names())} (default {protocols.DEFAULT}; see keras_lmrnn.protocols)",
     )
-    parser.add_argument("--battery", help="yang20, modcog84 or modcog132 (default modcog84)")
-    parser.add_argument("--steps", type=_positive_int, help="gradient steps (default 2000)")
+    parser.add_argument("--battery", help=f"yang20, modcog84 or modcog132 (default {run_default['battery']})")
+    parser.add_argument("--steps", type=_positive_int, help=f"gradient steps (default {run_default['steps']})")
     default = protocols.get(protocols.DEFAULT).training
     parser.add_argument(
         "--batch-size", type=_positive_int, help=f"default: the protocol's ({protocols.DEFAULT}: {default['batch_size']})"
@@ -118,13 +122,20 @@ def _add_training_arguments(parser):
         "--clipnorm", type=_argument_type(float, lambda v: v >= 0 and math.isfinite(v), "a finite number >= 0"),
         help="clip the global gradient norm at this value, 0 for none (default: the protocol's)",
     )
-    parser.add_argument("--seed", type=_nonnegative_int, help="data and weight seed (default 0)")
-    parser.add_argument("--lr", type=_positive_float, help="Adam learning rate (default 1e-3)")
-    parser.add_argument("--eval-every", type=_positive_int, help="steps between evaluations and checkpoints (default 500)")
-    parser.add_argument("--trials-per-task", type=_positive_int, help="evaluation trials per task (default 64)")
+    parser.add_argument("--seed", type=_nonnegative_int, help=f"data and weight seed (default {run_default['seed']})")
+    parser.add_argument("--lr", type=_positive_float, help=f"Adam learning rate (default {run_default['learning_rate']:g})")
+    parser.add_argument(
+        "--eval-every", type=_positive_int,
+        help=f"steps between evaluations and checkpoints (default {run_default['eval_every']})",
+    )
+    parser.add_argument(
+        "--trials-per-task", type=_positive_int,
+        help=f"evaluation trials per task (default {run_default['trials_per_task']})",
+    )
     parser.add_argument(
         "--keep-checkpoints", type=_nonnegative_int, metavar="EVERY",
-        help="also keep the weights every EVERY steps (a multiple of --eval-every) in checkpoints/ (default 0: none)",
+        help="also keep the weights every EVERY steps (a multiple of --eval-every) in checkpoints/ "
+             f"(default {run_default['keep_checkpoints']}: none)",
     )
     parser.add_argument("--out", required=True, help="output folder")
     parser.add_argument(
@@ -135,11 +146,13 @@ def _add_training_arguments(parser):
 
 
 def make_parser():
+    from keras_lmrnn.sweeps import MAX_RUNS
+
     parser = _Parser(prog="keras-lmrnn", description="Locality-masked RNNs on the Mod-Cog battery.")
     commands = parser.add_subparsers(dest="command", required=True)
 
     train = commands.add_parser("train", help="train one model, write curves, checkpoints and a final table")
-    train.add_argument("--model", help="model spec, e.g. lmrnn:n=400,d=4 (see keras_lmrnn.models); required unless --resume")
+    train.add_argument("--model", help="model spec, e.g. lmrnn:n=400,d=4 (see keras_lmrnn.specs); required unless --resume")
     _add_training_arguments(train)
     train.add_argument(
         "--resume", action="store_true",
@@ -156,7 +169,7 @@ def make_parser():
                                     "or a preset handle hf://owner/name[@revision] or kaggle://owner/model/framework/variation[/version]")
     evaluate.add_argument("--battery", help="default: the battery the model was trained on if recorded, else modcog84")
     evaluate.add_argument("--trials-per-task", type=_positive_int, default=64)
-    evaluate.add_argument("--seed", type=_nonnegative_int, default=0, help="seed of the evaluation trials (default 0)")
+    evaluate.add_argument("--seed", type=_nonnegative_int, default=0, help="seed of the evaluation trials (default %(default)s)")
     evaluate.add_argument("--csv", help="also write the table to this CSV file")
     evaluate.add_argument("--overwrite", action="store_true", help="replace an existing --csv file")
 
@@ -174,8 +187,9 @@ def make_parser():
         help="run as Ray tasks: auto, host:port, or nothing (RAY_ADDRESS, else a local Ray)",
     )
     sweep.add_argument("--max-runs", type=_positive_int, default=None,
-                       help="the most runs (models x seeds) the sweep may hold (default 1000)")
-    sweep.add_argument("--retries", type=_nonnegative_int, default=2, help="restarts of a run whose worker died (default 2)")
+                       help=f"the most runs (models x seeds) the sweep may hold (default {MAX_RUNS})")
+    sweep.add_argument("--retries", type=_nonnegative_int, default=2,
+                       help="restarts of a run whose worker died (default %(default)s)")
     sweep.add_argument("--at", type=_steps_list, default=None, help="steps of the report table, e.g. 1000,2000")
     _add_training_arguments(sweep)
 
@@ -193,8 +207,8 @@ def make_parser():
     analyze.add_argument("model", help="a zoo preset name or folder, a preset handle (hf://..., kaggle://...), a run folder, or a .keras file")
     analyze.add_argument("--out", required=True, help="output folder (an analysis folder)")
     analyze.add_argument("--battery", help="default: the battery the model was trained on if recorded, else modcog84")
-    analyze.add_argument("--trials-per-task", type=_positive_int, default=32, help="default 32")
-    analyze.add_argument("--seed", type=_nonnegative_int, default=0, help="trials and k-means seed (default 0)")
+    analyze.add_argument("--trials-per-task", type=_positive_int, default=32, help="default %(default)s")
+    analyze.add_argument("--seed", type=_nonnegative_int, default=0, help="trials and k-means seed (default %(default)s)")
     analyze.add_argument("--method", choices=["both", "agglomerative", "kmeans"], default="both")
     analyze.add_argument("--no-lesions", action="store_true", help="skip the lesion of every cluster")
     analyze.add_argument("--no-stability", action="store_true",
@@ -212,12 +226,13 @@ def make_parser():
     fixed.add_argument("--tasks", nargs="+", required=True, help="the tasks whose inputs are held, one search each")
     fixed.add_argument("--out", required=True, help="output folder (a dynamics folder)")
     fixed.add_argument("--battery", help="default: the battery the model was trained on if recorded, else modcog84")
-    fixed.add_argument("--period", default="fixation", help="the task period whose mean input is held (default fixation)")
+    fixed.add_argument("--period", default="fixation", help="the task period whose mean input is held (default %(default)s)")
     fixed.add_argument("--initial-states", type=_positive_int, default=256,
-                       help="initial states per task, drawn from the network's trajectories (default 256)")
-    fixed.add_argument("--trials-per-task", type=_at_least_two, default=16, help="evaluation trials per task (default 16)")
-    fixed.add_argument("--steps", type=_nonnegative_int, default=2000, help="Adam steps of the search (default 2000)")
-    fixed.add_argument("--seed", type=_nonnegative_int, default=0, help="trials and initial states seed (default 0)")
+                       help="initial states per task, drawn from the network's trajectories (default %(default)s)")
+    fixed.add_argument("--trials-per-task", type=_at_least_two, default=16,
+                       help="evaluation trials per task (default %(default)s)")
+    fixed.add_argument("--steps", type=_nonnegative_int, default=2000, help="Adam steps of the search (default %(default)s)")
+    fixed.add_argument("--seed", type=_nonnegative_int, default=0, help="trials and initial states seed (default %(default)s)")
     fixed.add_argument("--overwrite", action="store_true", help="replace a dynamics folder keras-lmrnn made")
 
     tasks = commands.add_parser("tasks", help="list a battery, or draw one trial of a task")

@@ -103,3 +103,20 @@ def test_evaluate_takes_a_former_preset_name_as_zoo_load_does(capsys, recwarn):
     assert cli_module.main(["evaluate", old, "--trials-per-task", "1"]) == 0, capsys.readouterr().err
     assert "mean response accuracy" in capsys.readouterr().out
     assert any(issubclass(w.category, FutureWarning) and zoo.ALIASES[old] in str(w.message) for w in recwarn)
+
+
+def test_the_help_states_the_defaults_the_code_uses(monkeypatch):
+    import dataclasses
+
+    from keras_lmrnn import cli, runner, sweeps
+
+    defaults = {f.name: f.default for f in dataclasses.fields(runner.RunOptions)}
+    text = cli.make_parser()._subparsers._group_actions[0].choices["train"].format_help()
+    text = " ".join(text.split())  # argparse wraps lines
+    for flag, key in (("steps", "steps"), ("eval-every", "eval_every"), ("trials-per-task", "trials_per_task")):
+        entry = text.split(f" --{flag} ")[-1].split(" --")[0]  # its line in the options list
+        assert f"(default {defaults[key]})" in entry, (flag, entry)
+    # the help follows the code: a changed default shows
+    monkeypatch.setattr(sweeps, "MAX_RUNS", 77)
+    sweep_help = cli.make_parser()._subparsers._group_actions[0].choices["sweep"].format_help()
+    assert "(default 77)" in " ".join(sweep_help.split())
