@@ -247,8 +247,10 @@ def make_parser():
 def _check_battery(battery):
     from keras_lmrnn import tasks
 
-    if battery not in tasks.BATTERIES:
-        raise UsageError(f"unknown battery {battery!r}; expected one of {list(tasks.BATTERIES)}")
+    try:
+        tasks.names(battery)  # the catalogue owns the list of batteries
+    except ValueError:
+        raise UsageError(f"unknown battery {battery!r}; expected one of {list(tasks.BATTERIES)}") from None
 
 
 def _check_models(specs, battery, options=None):

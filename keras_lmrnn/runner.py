@@ -28,7 +28,7 @@ import numpy as np
 
 from keras_lmrnn import devices, protocols, runs
 from keras_lmrnn.specs import ModelSpec
-from keras_lmrnn.validation import check_int, check_number
+from keras_lmrnn.validation import check_int, check_multiple, check_number
 
 EVALUATION_SEED = 0
 TABLE_COLUMNS = ["task", "response_accuracy", "trial_accuracy", "last_step_accuracy"]
@@ -76,7 +76,7 @@ class RunOptions:
 
     def __post_init__(self):
         from keras_lmrnn import protocols
-        from keras_lmrnn.tasks.catalogue import BATTERIES
+        from keras_lmrnn.tasks.catalogue import names
 
         for key, value in protocols.get(self.protocol).training.items():
             if getattr(self, key) is None:
@@ -86,20 +86,12 @@ class RunOptions:
                 raise ValueError(f"Invalid value for argument `{key}`: expected one of {list(allowed)}. "
                                  f"Received: {key}={getattr(self, key)!r}")
         object.__setattr__(self, "clipnorm", float(check_number("clipnorm", self.clipnorm, 0)))
-        if self.battery not in BATTERIES:
-            raise ValueError(
-                f"Invalid value for argument `battery`: expected one of {list(BATTERIES)}. "
-                f"Received: battery={self.battery!r}"
-            )
+        names(self.battery)  # the catalogue refuses an unknown battery
         for name in ("steps", "batch_size", "seq_len", "eval_every", "trials_per_task"):
             check_int(name, getattr(self, name), 1)
         check_int("seed", self.seed, 0)
         check_int("keep_checkpoints", self.keep_checkpoints, 0)
-        if self.keep_checkpoints % self.eval_every:
-            raise ValueError(
-                f"Invalid value for argument `keep_checkpoints`: expected a multiple of eval_every="
-                f"{self.eval_every}. Received: keep_checkpoints={self.keep_checkpoints}"
-            )
+        check_multiple("keep_checkpoints", self.keep_checkpoints, "eval_every", self.eval_every)
         check_number("learning_rate", self.learning_rate, 0, open_below=True)
         if self.callbacks != ():  # checked by training (which imports Keras) only when given
             from keras_lmrnn import training

@@ -48,7 +48,7 @@ import numpy as np
 
 from keras_lmrnn import runs
 from keras_lmrnn.evaluation import mean_performance
-from keras_lmrnn.validation import check_int, check_number
+from keras_lmrnn.validation import check_int, check_multiple, check_number
 
 CURVE_FIELDS = ("step", "task", "response_accuracy", "trial_accuracy", "last_step_accuracy")
 OPTIMIZERS = ("adam", "sgd")
@@ -348,12 +348,8 @@ def train(
     """
     steps = check_int("steps", steps, 1)
     eval_every = check_int("eval_every", eval_every, 1)
-    keep_checkpoints = check_int("keep_checkpoints", keep_checkpoints, 0)
-    if keep_checkpoints % eval_every:
-        raise ValueError(
-            f"Invalid value for argument `keep_checkpoints`: expected a multiple of eval_every={eval_every}. "
-            f"Received: keep_checkpoints={keep_checkpoints}"
-        )
+    keep_checkpoints = check_multiple("keep_checkpoints", check_int("keep_checkpoints", keep_checkpoints, 0),
+                                      "eval_every", eval_every)
     check_optimizer_args(learning_rate, clipnorm, optimizer)
     callbacks = check_callbacks(callbacks)
     compile_args = {"learning_rate": learning_rate, "clipnorm": clipnorm, "optimizer": optimizer}

@@ -24,6 +24,16 @@ def check_int(name, value, minimum):
     return int(value)
 
 
+def check_multiple(name, value, of_name, of):
+    """Returns `value` if it is a multiple of `of` (the argument `of_name`; 0 is one)."""
+    if value % of:
+        raise ValueError(
+            f"Invalid value for argument `{name}`: expected a multiple of {of_name}={of}. "
+            f"Received: {name}={value}"
+        )
+    return value
+
+
 def check_number(name, value, minimum, maximum=None, open_below=False):
     """Returns `value` as a float if it lies in [minimum, maximum].
 

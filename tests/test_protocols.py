@@ -318,3 +318,13 @@ def test_a_run_equal_to_another_protocol_says_so_on_its_card():
     other = make_preset.protocol_record({**config, "seq_len": 30})
     assert other["same_settings_as"] == []
     assert "exactly" not in make_preset.protocol_text({"protocol": other})
+
+
+def test_run_options_refuse_bad_values_with_the_rules_one_message():
+    from keras_lmrnn.runner import RunOptions
+
+    with pytest.raises(ValueError, match=r"argument `battery`: expected one of \['yang20', 'modcog84', 'modcog132'\]"):
+        RunOptions(battery="mod99")
+    with pytest.raises(ValueError, match="expected a multiple of eval_every=500. Received: keep_checkpoints=750"):
+        RunOptions(keep_checkpoints=750)
+    assert RunOptions(keep_checkpoints=1000).keep_checkpoints == 1000
