@@ -2,17 +2,11 @@
 
 Every builder returns an uncompiled `keras.Model` from task inputs
 (batch, time, input_size) to per-step logits (batch, time, 17). A model can
-also be named by a spec string (`keras_lmrnn.specs`, the grammar), as the
-command line does:
+also be named by a spec string such as `lmrnn:n=400,d=4`, as the command
+line does; `keras_lmrnn.specs` holds the grammar and the table of kinds
+(lmrnn, random, autapse, dense, dense-matched, l1).
 
-    lmrnn:n=400,d=4            LM-RNN on a 20x20 torus, radius 4
-    random:n=400,d=4           random sparse, the in-degree of lmrnn:n=400,d=4
-    autapse:n=400              a pool of autapses (LM-RNN with d=0)
-    dense:n=400                fully connected RNN
-    dense-matched:n=400,d=4    dense RNN with about lmrnn:n=400,d=4's recurrent synapses
-    l1:n=400,l1=1e-4           dense RNN with an L1 penalty on W
-
-Optional keys for all: seed, alpha, noise (recurrent noise std), init (the
+What the optional keys do: seed, alpha, noise (recurrent noise std), init (the
 recurrent initialisation: indegree, the default, uniform or identity; see
 `_recurrent_initializer`), linear_init (keras, the default, or torch: the
 input, bias and readout initialisation; see `_linear_initializers`); for
