@@ -13,30 +13,12 @@ import argparse
 import csv
 import pathlib
 
-import numpy as np
-
 
 def rows_of(folder, at, metric):
-    from keras_lmrnn.specs import ModelSpec
-    from keras_lmrnn.sweep_report import collect
+    """The row of one screen sweep; the same as the docs' rendered screen tables."""
+    from render_results import screen_row   # tools/ is on sys.path when this script runs
 
-    sweep, found = collect(folder)
-    kinds = {ModelSpec.parse(spec).kind: spec for spec in found}
-    dense = kinds.get("dense")
-    sparse = next((spec for kind, spec in kinds.items() if kind != "dense"), None)
-    if dense is None or sparse is None or len(found) != 2:
-        raise SystemExit(f"{folder}: expected one dense and one other model, found {list(found)}")
-    row = {"setting": pathlib.Path(folder).name, "models": f"{sparse} vs {dense}",
-           "protocol": sweep.options.protocol}
-    for step in at:
-        a = {e["seed"]: e["curves"][metric].get(step) for e in found[sparse] if e["status"] != "diverged"}
-        b = {e["seed"]: e["curves"][metric].get(step) for e in found[dense] if e["status"] != "diverged"}
-        paired = [s for s in sweep.seeds if a.get(s) is not None and b.get(s) is not None]
-        row[f"lm@{step}"] = np.mean([a[s] for s in paired]) if paired else None
-        row[f"dense@{step}"] = np.mean([b[s] for s in paired]) if paired else None
-        row[f"diff@{step}"] = [round(a[s] - b[s], 3) for s in paired]
-    row["diverged"] = sum(e["status"] == "diverged" for entries in found.values() for e in entries)
-    return row
+    return screen_row(pathlib.Path(folder).resolve(), at, metric)
 
 
 def main():
@@ -48,18 +30,11 @@ def main():
     parser.add_argument("--csv", type=pathlib.Path)
     args = parser.parse_args()
     at = [int(s) for s in args.at.split(",")]
-    rows = [rows_of(folder, at, args.metric) for folder in args.sweeps]
+    from render_results import screen   # tools/ is on sys.path when this script runs
 
-    def cell(value):
-        return "-" if value is None else f"{value:.3f}"
-
-    head = ["setting", *[f"LM / dense / LM-dense per seed @ {s}" for s in at], "diverged"]
-    print("| " + " | ".join(head) + " |")
-    print("|" + "---|" * len(head))
-    for row in rows:
-        cells = [f"{cell(row[f'lm@{s}'])} / {cell(row[f'dense@{s}'])} / "
-                 f"{', '.join(f'{d:+.3f}' for d in row[f'diff@{s}']) or '-'}" for s in at]
-        print(f"| {row['setting']} | " + " | ".join(cells) + f" | {row['diverged']} |")
+    folders = [folder.resolve() for folder in args.sweeps]
+    print(screen(folders, at, args.metric))
+    rows = [rows_of(folder, at, args.metric) for folder in folders]
     if args.csv:
         with open(args.csv, "w", newline="") as f:
             writer = csv.DictWriter(f, fieldnames=list(rows[0]))

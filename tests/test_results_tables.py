@@ -1,0 +1,75 @@
+"""The results tables of the README and the docs are rendered from the committed run files
+(tools/render_results.py); a table edited by hand, or files changed without re-rendering, fail here."""
+
+import csv
+import importlib.util
+import pathlib
+import shutil
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+
+
+def _tool():
+    spec = importlib.util.spec_from_file_location("render_results", ROOT / "tools" / "render_results.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+render_results = _tool()
+
+
+@pytest.mark.parametrize("block", render_results.BLOCKS, ids=lambda b: f"{b.path}:{b.name}")
+def test_each_results_table_is_what_its_files_say(block):
+    assert render_results.current(block) is not None, f"{block.path} lost its {block.name} markers"
+    # Re-render with `python tools/render_results.py`; never edit the table by hand.
+    assert render_results.current(block) == render_results.rendered(block)
+
+
+def _edit_curve(run, step, delta):
+    path = run / "curve.csv"
+    rows = list(csv.DictReader(open(path)))
+    for row in rows:
+        if int(row["step"]) == step:
+            row["response_accuracy"] = str(float(row["response_accuracy"]) + delta)
+    with open(path, "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def test_a_changed_run_file_changes_the_rendered_table(tmp_path):
+    folder = tmp_path / "35x35"
+    shutil.copytree(ROOT / "docs/protocol_answer/35x35_neurogym-indegree", folder)
+    before = render_results.one_seed_curves(folder)
+    assert "| LM-RNN 35x35, d=6 | 0.551 |" in before
+    _edit_curve(next(folder.glob("lmrnn_*__seed0")), 1000, 0.1)
+    render_results._collect.cache_clear()
+    after = render_results.one_seed_curves(folder)
+    assert "| LM-RNN 35x35, d=6 | 0.651 |" in after
+
+
+def test_a_diverged_seed_is_counted_not_scored():
+    table = render_results.grid(render_results.NG, models=["dense:n=400,init=indegree"])
+    assert "| dense(400) | 4 + 1 diverged | 0.432 ± 0.009 |" in table
+
+
+def test_check_names_a_block_edited_by_hand(tmp_path, monkeypatch, capsys):
+    page = tmp_path / "page.md"
+    block = render_results.Block(str(page), "curves", render_results.one_seed_curves,
+                                 (render_results.ANSWER / "35x35_neurogym-indegree",))
+    page.write_text(f"text\n<!-- results:curves -->\n{render_results.rendered(block)}<!-- /results:curves -->\nmore\n")
+    monkeypatch.setattr(render_results, "BLOCKS", [block])
+    assert render_results.main(["--check"]) == 0
+    page.write_text(page.read_text().replace("0.551", "0.600"))
+    assert render_results.main(["--check"]) == 1
+    assert "differs:" in capsys.readouterr().out and "0.600" in page.read_text()   # --check writes nothing
+    assert render_results.main([]) == 0
+    assert "0.551" in page.read_text() and page.read_text().startswith("text\n") and page.read_text().endswith("more\n")
+
+
+def test_models_not_in_the_sweep_are_refused():
+    with pytest.raises(ValueError, match="models"):
+        render_results.grid(render_results.NG, models=["lmrnn:n=400,d=3"])

@@ -1,0 +1,294 @@
+"""Rewrites the results tables of the README and the docs from the committed run files.
+
+    python tools/render_results.py           # rewrite every block
+    python tools/render_results.py --check   # rewrite nothing; exit 1 naming each block that differs
+
+Each table sits between `<!-- results:NAME -->` and `<!-- /results:NAME -->` in its
+file. `BLOCKS` says, for every block, which file holds it and how it is rendered from
+which committed folder (a sweep export: each run's config.json, state.json and
+curve.csv). Only those blocks change; each file is read right before it is written,
+and written whole to a temporary file that then replaces it. The tables are rendered,
+never edited by hand: tests/test_results_tables.py compares every block with this
+tool's output, so a table and its files cannot drift apart.
+
+Example: the README's headline table is
+
+    Block("README.md", "grid-neurogym-indegree", grid, ANSWER / "neurogym_indegree",
+          at=STEPS, models=[...])
+"""
+
+import argparse
+import dataclasses
+import functools
+import math
+import os
+import pathlib
+import re
+import sys
+import tempfile
+
+from keras_lmrnn import sweep_report
+from keras_lmrnn.specs import ModelSpec, matched_dense_size
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+ANSWER = pathlib.Path("docs/protocol_answer")
+SCREEN = pathlib.Path("docs/protocol_screen")
+STEPS = [1000, 2000, 5000, 10000]
+METRIC = "response_accuracy"
+
+
+# ---------------------------------------------------------------- labels
+
+
+def label(spec, sheet=False):
+    """A model's name in a results table, e.g. "LM-RNN d=6" or "dense(400)"."""
+    spec = ModelSpec.parse(spec)
+    n = spec["n"]
+    if spec.kind == "lmrnn":
+        side = math.isqrt(n)
+        return f"LM-RNN {side}x{side}, d={spec['d']}" if sheet else f"LM-RNN d={spec['d']}"
+    if spec.kind == "random":
+        return f"random sparse (d={spec['d']}'s in-degree)"
+    if spec.kind == "autapse":
+        return "autapse pool"
+    if spec.kind == "dense":
+        return f"dense({n})"
+    if spec.kind == "dense-matched":
+        return f"dense, d={spec['d']}'s synapse count (N = {matched_dense_size(n, spec['d'])})"
+    return f"L1 RNN({n}), lambda {spec['l1']:g}"
+
+
+def short_label(spec):
+    """A model's name in a difference, e.g. "d=6" or "random(d=4)"."""
+    spec = ModelSpec.parse(spec)
+    if spec.kind == "lmrnn":
+        return f"d={spec['d']}"
+    if spec.kind == "random":
+        return f"random(d={spec['d']})"
+    return {"dense": "dense", "autapse": "autapse"}.get(spec.kind, label(spec))
+
+
+def _ms(mean, error):
+    return f"{mean:.3f} ± {error:.3f}"
+
+
+def _table(head, rows):
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    return "\n".join(lines + ["| " + " | ".join(map(str, row)) + " |" for row in rows])
+
+
+@functools.lru_cache(maxsize=None)
+def _collect(folder):
+    """`sweep_report.collect` of a folder, read once per process."""
+    return sweep_report.collect(ROOT / folder)
+
+
+def _per_seed(folder, spec, step, metric=METRIC):
+    """{seed: value at `step`} of the runs of `spec` that trained (diverged runs left out)."""
+    _, found = _collect(folder)
+    return {e["seed"]: e["curves"][metric][step] for e in found[spec]
+            if e["status"] != "diverged" and step in e["curves"][metric]}
+
+
+def _check_models(found, models):
+    unknown = [m for m in models if m not in found]
+    if unknown:
+        raise ValueError(f"Invalid value for argument `models`: {unknown} are not models of the sweep; "
+                         f"expected some of {list(found)}")
+
+
+# ---------------------------------------------------------------- renderers
+
+
+def grid(folder, at=STEPS, models=None, bold_best=False):
+    """Mean ± SE over the seeds that trained, one row per model; "seeds" says how many
+    trained and how many diverged (never scored). `bold_best` marks each column's best mean."""
+    rows, at = sweep_report.summarize(ROOT / folder, at)
+    by_model = {row["model"]: row for row in rows}
+    if models is not None:
+        _check_models(by_model, models)
+        rows = [by_model[m] for m in models]
+    best = {s: max(row[f"{METRIC}@{s}"] for row in rows) for s in at}
+    body = []
+    for row in rows:
+        seeds = str(row["seeds_complete"])
+        if row["seeds_diverged"]:
+            seeds += f" + {row['seeds_diverged']} diverged"
+        cells = []
+        for s in at:
+            cell = _ms(row[f"{METRIC}@{s}"], row[f"{METRIC}@{s}_se"])
+            cells.append(f"**{cell}**" if bold_best and row[f"{METRIC}@{s}"] == best[s] else cell)
+        body.append([label(row["model"]), seeds, *cells])
+    return _table(["model", "seeds", *[f"@ {s}" for s in at]], body)
+
+
+def pairs_per_seed(folder, baseline, models, at=STEPS):
+    """Each model minus `baseline`, one value per seed on which both trained (seed order)."""
+    body = []
+    for spec in models:
+        cells = []
+        for s in at:
+            a, b = _per_seed(folder, spec, s), _per_seed(folder, baseline, s)
+            cells.append(", ".join(f"{a[seed] - b[seed]:+.3f}" for seed in sorted(a) if seed in b) or "-")
+        body.append([f"{short_label(spec)} - {short_label(baseline)}", *cells])
+    return _table(["pair", *[f"@ {s}" for s in at]], body)
+
+
+def seed_by_seed(folder, model, baseline, at=STEPS):
+    """One row per seed: model / baseline / model minus baseline at each step."""
+    a = {s: _per_seed(folder, model, s) for s in at}
+    b = {s: _per_seed(folder, baseline, s) for s in at}
+    seeds = sorted(set.intersection(*(set(a[s]) & set(b[s]) for s in at)))
+    body = [[seed, *[f"{a[s][seed]:.3f} / {b[s][seed]:.3f} / {a[s][seed] - b[s][seed]:+.3f}" for s in at]]
+            for seed in seeds]
+    return _table(["seed", *[f"@ {s}" for s in at]], body)
+
+
+def paired_means(folder, baseline, at=STEPS):
+    """Each model minus `baseline`: mean ± SE over the paired seeds (on how many the model is ahead)."""
+    rows, at = sweep_report.paired_differences(ROOT / folder, baseline, at)
+    body = [[label(row["model"]), *[f"{row[s][0]:+.3f} ± {row[s][1]:.3f} ({row[s][3]})" for s in at]]
+            for row in rows]
+    return _table(["model", *[f"@ {s}" for s in at]], body)
+
+
+def one_seed_curves(folder, seed=0, every=1000):
+    """One seed's value at every `every` steps, one row per model (its sheet shown)."""
+    sweep, found = _collect(folder)
+    steps = list(range(every, sweep.options.steps + 1, every))
+    body = []
+    for spec, entries in found.items():
+        curve = next(e["curves"][METRIC] for e in entries if e["seed"] == seed)
+        body.append([label(spec, sheet=True), *[f"{curve[s]:.3f}" if s in curve else "-" for s in steps]])
+    return _table(["model", *[f"@ {s // 1000}k" for s in steps]], body)
+
+
+def screen_row(folder, at, metric=METRIC):
+    """One protocol-screen sweep (one LM-RNN, one dense RNN): per step the two means over the
+    seeds where both reached it and the paired differences, and the number of diverged runs."""
+    sweep, found = _collect(folder)
+    kinds = {ModelSpec.parse(spec).kind: spec for spec in found}
+    dense = kinds.get("dense")
+    sparse = next((spec for kind, spec in kinds.items() if kind != "dense"), None)
+    if dense is None or sparse is None or len(found) != 2:
+        raise ValueError(f"{folder}: expected one dense and one other model, found {list(found)}")
+    row = {"setting": pathlib.Path(folder).name, "models": f"{sparse} vs {dense}",
+           "protocol": sweep.options.protocol}
+    for step in at:
+        a = {e["seed"]: e["curves"][metric].get(step) for e in found[sparse] if e["status"] != "diverged"}
+        b = {e["seed"]: e["curves"][metric].get(step) for e in found[dense] if e["status"] != "diverged"}
+        paired = [s for s in sweep.seeds if a.get(s) is not None and b.get(s) is not None]
+        row[f"lm@{step}"] = sum(a[s] for s in paired) / len(paired) if paired else None
+        row[f"dense@{step}"] = sum(b[s] for s in paired) / len(paired) if paired else None
+        row[f"diff@{step}"] = [round(a[s] - b[s], 3) for s in paired]
+    row["diverged"] = sum(e["status"] == "diverged" for entries in found.values() for e in entries)
+    return row
+
+
+def screen(folders, at, metric=METRIC):
+    """The screen's table: LM / dense / LM-dense per seed at each step, one row per setting."""
+    def cell(value):
+        return "-" if value is None else f"{value:.3f}"
+
+    with_diverged = len(at) > 1   # the single-step follow-up tables leave the column out
+    body = []
+    for folder in folders:
+        row = screen_row(folder, at, metric)
+        cells = [f"{cell(row[f'lm@{s}'])} / {cell(row[f'dense@{s}'])} / "
+                 f"{', '.join(f'{d:+.3f}' for d in row[f'diff@{s}']) or '-'}" for s in at]
+        body.append([row["setting"], *cells, *([row["diverged"]] if with_diverged else [])])
+    head = ["setting", *[f"LM / dense / LM-dense per seed @ {s}" for s in at], *(["diverged"] if with_diverged else [])]
+    return _table(head, body)
+
+
+# ---------------------------------------------------------------- the blocks
+
+
+@dataclasses.dataclass(frozen=True)
+class Block:
+    """A rendered table: `render(*args, **kwargs)` between the markers NAME in `path`."""
+
+    path: str
+    name: str
+    render: object
+    args: tuple = ()
+    kwargs: dict = dataclasses.field(default_factory=dict)
+
+    def text(self):
+        return self.render(*self.args, **self.kwargs)
+
+
+NG = ANSWER / "neurogym_indegree"
+V1 = ANSWER / "lmrnn-v1"
+NG_DENSE = "dense:n=400,init=indegree"
+SETTINGS = ["lmrnn-v1", "neurogym", "alpha1", "alpha1_seed1", "identity_init", "batch4x350", "clip1",
+            "continuous", "torch_init", "neurogym_indegree"]
+SCREEN_TABLE = (screen, ([SCREEN / s for s in SETTINGS], [500, 1000, 2000]))
+SCREEN_3000 = (screen, ([SCREEN / "lmrnn-v1", SCREEN / "neurogym"], [3000]))
+
+BLOCKS = [
+    Block("README.md", "grid-neurogym-indegree", grid, (NG,), {"models": [
+        f"{kind}:n=400,{rest}init=indegree" for kind, rest in
+        [("autapse", ""), ("lmrnn", "d=2,"), ("lmrnn", "d=4,"), ("lmrnn", "d=6,"), ("lmrnn", "d=8,"),
+         ("random", "d=4,"), ("dense", "")]]}),
+    Block("docs/results/protocol-question.md", "screen", *SCREEN_TABLE),
+    Block("docs/results/protocol-question.md", "grid-neurogym-indegree", grid, (NG,)),
+    Block("docs/results/protocol-question.md", "grid-lmrnn-v1", grid, (V1,)),
+    Block("docs/protocol_screen/README.md", "screen", *SCREEN_TABLE),
+    Block("docs/protocol_screen/README.md", "screen-3000", *SCREEN_3000),
+    Block("docs/protocol_answer/README.md", "grid-neurogym-indegree", grid, (NG,), {"bold_best": True}),
+    Block("docs/protocol_answer/README.md", "pairs-neurogym-indegree", pairs_per_seed, (NG, NG_DENSE, [
+        "lmrnn:n=400,d=6,init=indegree", "lmrnn:n=400,d=4,init=indegree", "lmrnn:n=400,d=8,init=indegree",
+        "random:n=400,d=4,init=indegree"])),
+    Block("docs/protocol_answer/README.md", "seeds-lmrnn-v1", seed_by_seed, (V1, "lmrnn:n=400,d=6", "dense:n=400")),
+    Block("docs/protocol_answer/README.md", "grid-lmrnn-v1", grid, (V1,)),
+    Block("docs/protocol_answer/README.md", "paired-lmrnn-v1", paired_means, (V1, "dense:n=400")),
+    Block("docs/protocol_answer/README.md", "curves-35x35", one_seed_curves, (ANSWER / "35x35_neurogym-indegree",)),
+]
+
+
+def _pattern(name):
+    return re.compile(rf"(<!-- results:{re.escape(name)} -->\n)(.*?)(<!-- /results:{re.escape(name)} -->)", re.S)
+
+
+def current(block):
+    """The text now between the block's markers (None when the markers are missing)."""
+    match = _pattern(block.name).search((ROOT / block.path).read_text())
+    return None if match is None else match.group(2)
+
+
+def rendered(block):
+    """What the block's markers should hold."""
+    return block.text() + "\n"
+
+
+def _write(path, text):
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    with os.fdopen(handle, "w") as f:
+        f.write(text)
+    os.replace(temporary, path)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true", help="rewrite nothing; exit 1 if a block differs")
+    args = parser.parse_args(argv)
+    stale = []
+    for block in BLOCKS:
+        old, new = current(block), rendered(block)
+        if old is None:
+            raise SystemExit(f"{block.path}: no <!-- results:{block.name} --> ... <!-- /results:{block.name} --> markers")
+        if old == new:
+            continue
+        stale.append(f"{block.path}: {block.name}")
+        if not args.check:
+            path = ROOT / block.path
+            text = path.read_text()
+            _write(path, _pattern(block.name).sub(lambda m: m.group(1) + new + m.group(3), text, count=1))
+    for line in stale:
+        print(("differs: " if args.check else "rewrote: ") + line)
+    return 1 if stale and args.check else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
