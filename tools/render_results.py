@@ -69,7 +69,7 @@ def short_label(spec):
 
 
 def _ms(mean, error):
-    return f"{mean:.3f} ± {error:.3f}"
+    return f"{mean:.3f}" if math.isnan(error) else f"{mean:.3f} ± {error:.3f}"
 
 
 def _table(head, rows):
@@ -83,73 +83,136 @@ def _collect(folder):
     return sweep_report.collect(ROOT / folder)
 
 
-def _per_seed(folder, spec, step, metric=METRIC):
-    """{seed: value at `step`} of the runs of `spec` that trained (diverged runs left out)."""
-    _, found = _collect(folder)
-    return {e["seed"]: e["curves"][metric][step] for e in found[spec]
-            if e["status"] != "diverged" and step in e["curves"][metric]}
+def _folders(folders):
+    return list(folders) if isinstance(folders, (list, tuple)) else [folders]
 
 
-def _check_models(found, models):
+def _runs(folders):
+    """{spec: {seed: curves, or None for a diverged run}} of the finished and diverged runs of
+    one or more sweep folders (e.g. seeds 0-4 and 5-9 of one grid); a seed in two folders is refused."""
+    found = {}
+    for folder in _folders(folders):
+        for spec, entries in _collect(folder)[1].items():
+            for e in entries:
+                if e["status"] not in ("complete", "diverged"):
+                    continue
+                if e["seed"] in found.setdefault(spec, {}):
+                    raise ValueError(f"{spec} seed {e['seed']} is in two of the folders {folders}")
+                found[spec][e["seed"]] = e["curves"] if e["status"] == "complete" else None
+    return found
+
+
+def _models(found, models):
+    if models is None:
+        return list(found)
     unknown = [m for m in models if m not in found]
     if unknown:
         raise ValueError(f"Invalid value for argument `models`: {unknown} are not models of the sweep; "
                          f"expected some of {list(found)}")
+    return list(models)
+
+
+def _trained(runs, metric, step):
+    """{seed: value at `step`} of the runs that trained."""
+    return {seed: c[metric][step] for seed, c in runs.items() if c is not None and step in c[metric]}
+
+
+def _seeds(runs):
+    """"5", or "4 + 1 diverged": how many seeds trained (are scored) and how many diverged."""
+    trained = sum(c is not None for c in runs.values())
+    diverged = len(runs) - trained
+    return f"{trained} + {diverged} diverged" if diverged else str(trained)
+
+
+def _difference(found, model, baseline, metric, step):
+    """(mean, SE, n, ahead) of model minus baseline over the seeds where both trained."""
+    a, b = _trained(found[model], metric, step), _trained(found[baseline], metric, step)
+    diffs = [a[seed] - b[seed] for seed in sorted(a) if seed in b]
+    return (*sweep_report.mean_and_error(diffs), sum(d > 0 for d in diffs))
+
+
+def _signed(mean, error, n, ahead):
+    return f"{mean:+.3f} ± {error:.3f} (ahead on {ahead} of {n})"
 
 
 # ---------------------------------------------------------------- renderers
 
 
-def grid(folder, at=STEPS, models=None, bold_best=False):
+def grid(folders, at=STEPS, models=None, bold_best=False, metric=METRIC):
     """Mean ± SE over the seeds that trained, one row per model; "seeds" says how many
     trained and how many diverged (never scored). `bold_best` marks each column's best mean."""
-    rows, at = sweep_report.summarize(ROOT / folder, at)
-    by_model = {row["model"]: row for row in rows}
-    if models is not None:
-        _check_models(by_model, models)
-        rows = [by_model[m] for m in models]
-    best = {s: max(row[f"{METRIC}@{s}"] for row in rows) for s in at}
+    found = _runs(folders)
+    models = _models(found, models)
+    means = {(m, s): sweep_report.mean_and_error(list(_trained(found[m], metric, s).values())) for m in models for s in at}
+    best = {s: max(means[m, s][0] for m in models) for s in at}
     body = []
-    for row in rows:
-        seeds = str(row["seeds_complete"])
-        if row["seeds_diverged"]:
-            seeds += f" + {row['seeds_diverged']} diverged"
+    for m in models:
         cells = []
         for s in at:
-            cell = _ms(row[f"{METRIC}@{s}"], row[f"{METRIC}@{s}_se"])
-            cells.append(f"**{cell}**" if bold_best and row[f"{METRIC}@{s}"] == best[s] else cell)
-        body.append([label(row["model"]), seeds, *cells])
+            cell = _ms(*means[m, s][:2])
+            cells.append(f"**{cell}**" if bold_best and means[m, s][0] == best[s] else cell)
+        body.append([label(m), _seeds(found[m]), *cells])
     return _table(["model", "seeds", *[f"@ {s}" for s in at]], body)
 
 
-def pairs_per_seed(folder, baseline, models, at=STEPS):
+def pairs_per_seed(folders, baseline, models, at=STEPS, metric=METRIC):
     """Each model minus `baseline`, one value per seed on which both trained (seed order)."""
+    found = _runs(folders)
     body = []
-    for spec in models:
+    for m in _models(found, [baseline, *models])[1:]:
         cells = []
         for s in at:
-            a, b = _per_seed(folder, spec, s), _per_seed(folder, baseline, s)
+            a, b = _trained(found[m], metric, s), _trained(found[baseline], metric, s)
             cells.append(", ".join(f"{a[seed] - b[seed]:+.3f}" for seed in sorted(a) if seed in b) or "-")
-        body.append([f"{short_label(spec)} - {short_label(baseline)}", *cells])
+        body.append([f"{short_label(m)} - {short_label(baseline)}", *cells])
     return _table(["pair", *[f"@ {s}" for s in at]], body)
 
 
-def seed_by_seed(folder, model, baseline, at=STEPS):
+def seed_by_seed(folders, model, baseline, at=STEPS, metric=METRIC):
     """One row per seed: model / baseline / model minus baseline at each step."""
-    a = {s: _per_seed(folder, model, s) for s in at}
-    b = {s: _per_seed(folder, baseline, s) for s in at}
+    found = _runs(folders)
+    _models(found, [model, baseline])
+    a = {s: _trained(found[model], metric, s) for s in at}
+    b = {s: _trained(found[baseline], metric, s) for s in at}
     seeds = sorted(set.intersection(*(set(a[s]) & set(b[s]) for s in at)))
     body = [[seed, *[f"{a[s][seed]:.3f} / {b[s][seed]:.3f} / {a[s][seed] - b[s][seed]:+.3f}" for s in at]]
             for seed in seeds]
     return _table(["seed", *[f"@ {s}" for s in at]], body)
 
 
-def paired_means(folder, baseline, at=STEPS):
-    """Each model minus `baseline`: mean ± SE over the paired seeds (on how many the model is ahead)."""
-    rows, at = sweep_report.paired_differences(ROOT / folder, baseline, at)
-    body = [[label(row["model"]), *[f"{row[s][0]:+.3f} ± {row[s][1]:.3f} ({row[s][3]})" for s in at]]
-            for row in rows]
+def paired_means(folders, baseline, models=None, at=STEPS, metric=METRIC):
+    """Each model minus `baseline`: mean ± SE over the seeds where both trained, and on how many
+    of them the model is ahead."""
+    found = _runs(folders)
+    models = [m for m in _models(found, models) if m != baseline]
+    _models(found, [baseline])
+    body = [[label(m), *[_signed(*_difference(found, m, baseline, metric, s)) for s in at]] for m in models]
     return _table(["model", *[f"@ {s}" for s in at]], body)
+
+
+def side_by_side(pairs, at, names, metric=METRIC):
+    """Two grids of the same models, side by side: `pairs` is [(label, (folders, spec), (folders, spec))],
+    `names` the two grids' names; per grid the seeds that trained and the mean ± SE at each step of `at`."""
+    head = ["model"]
+    for which in names:
+        head += [f"{which}: seeds", *[f"{which} @ {s}" for s in at]]
+    body = []
+    for name, *grids in pairs:
+        row = [name]
+        for folders, spec in grids:
+            runs = _runs(folders)[spec]
+            row += [_seeds(runs), *[_ms(*sweep_report.mean_and_error(list(_trained(runs, metric, s).values()))[:2])
+                                    for s in at]]
+        body.append(row)
+    return _table(head, body)
+
+
+def paired_side_by_side(pairs, step, names, metric=METRIC):
+    """Model minus baseline in two grids at one step: `pairs` is [(label, (folders, model, baseline), ...)],
+    `names` the two grids' names."""
+    body = [[name, *[_signed(*_difference(_runs(f), m, b, metric, step)) for f, m, b in grids]]
+            for name, *grids in pairs]
+    return _table(["pair", *names], body)
 
 
 def one_seed_curves(folder, seed=0, every=1000):
@@ -244,6 +307,30 @@ BLOCKS = [
     Block("docs/protocol_answer/README.md", "grid-lmrnn-v1", grid, (V1,)),
     Block("docs/protocol_answer/README.md", "paired-lmrnn-v1", paired_means, (V1, "dense:n=400")),
     Block("docs/protocol_answer/README.md", "curves-35x35", one_seed_curves, (ANSWER / "35x35_neurogym-indegree",)),
+]
+
+
+RERUN = [pathlib.Path("docs/seed_streams/rerun"), pathlib.Path("docs/seed_streams/rerun_5-9")]
+POOLED = "docs/seed_streams/pooled.md"
+STREAMS = "docs/seed_streams/README.md"
+for _metric in ("response", "trial"):
+    BLOCKS += [
+        Block(POOLED, f"pooled-{_metric}", grid, (RERUN,), {"metric": f"{_metric}_accuracy"}),
+        Block(POOLED, f"pooled-{_metric}-paired", paired_means, (RERUN, "dense:n=400"),
+              {"metric": f"{_metric}_accuracy"}),
+    ]
+BLOCKS += [
+    Block(STREAMS, "seed-streams-grids", side_by_side, ([
+        ("LM-RNN d=6", (RERUN, "lmrnn:n=400,d=6"), (NG, "lmrnn:n=400,d=6,init=indegree")),
+        ("random sparse (d=4's in-degree)", (RERUN, "random:n=400,d=4"), (NG, "random:n=400,d=4,init=indegree")),
+        ("dense(400)", (RERUN, "dense:n=400"), (NG, NG_DENSE)),
+    ], [2000, 10000], ("rerun", "committed grid"))),
+    Block(STREAMS, "seed-streams-pairs", paired_side_by_side, ([
+        ("d=6 - dense", (RERUN, "lmrnn:n=400,d=6", "dense:n=400"),
+         (NG, "lmrnn:n=400,d=6,init=indegree", NG_DENSE)),
+        ("random(d=4) - dense", (RERUN, "random:n=400,d=4", "dense:n=400"),
+         (NG, "random:n=400,d=4,init=indegree", NG_DENSE)),
+    ], 10000, ("rerun", "committed grid"))),
 ]
 
 
