@@ -271,32 +271,28 @@ def _resolve_options(args, recorded=None, where=None):
     """Fills in omitted training options: defaults, or a resumed run's record.
 
     A given option that differs from the record is refused, except --steps,
-    which may extend a run.
+    which may extend a run (`runner.record_mismatches`, the one owner of that rule).
     """
     from keras_lmrnn import protocols, runner
 
-    # A run recorded before protocols existed ran under lmrnn-v1.
-    recorded_protocol = recorded.get("protocol", protocols.UNRECORDED) if recorded is not None else None
-    protocol = args.protocol or recorded_protocol or protocols.DEFAULT
+    given = {key: getattr(args, dest) for dest, key in TRAINING_OPTIONS}
     try:
-        defaults = runner.RunOptions(protocol=protocol).as_dict()
-    except ValueError as error:  # a damaged config.json on --resume
-        raise UsageError(str(error)) from None
-    for dest, key in TRAINING_OPTIONS:
-        default = defaults[key]
-        given = getattr(args, dest)
         if recorded is None:
-            setattr(args, dest, default if given is None else given)
-            continue
-        value = recorded.get(key, default)  # a key older runs did not record has its default
-        if given is None or given == value or key == "steps":
-            setattr(args, dest, value if given is None else given)
-            continue
-        flag = "--" + dest.replace("_", "-")
+            values = runner.RunOptions(protocol=args.protocol or protocols.DEFAULT).as_dict()
+            mismatches = []
+        else:
+            values = runner.RunOptions.from_config(recorded).as_dict()
+            mismatches = runner.record_mismatches(recorded, given)
+    except (ValueError, TypeError) as error:  # a damaged config.json on --resume
+        raise UsageError(str(error)) from None
+    flags = {key: "--" + dest.replace("_", "-") for dest, key in TRAINING_OPTIONS}
+    for key, value, before in mismatches:
         raise UsageError(
-            f"{flag} {given} does not match the run in {where}, recorded with {key}={value}; "
-            f"leave {flag} out to continue that run, or start a new one"
+            f"{flags[key]} {value} does not match the run in {where}, recorded with {key}={before}; "
+            f"leave {flags[key]} out to continue that run, or start a new one"
         )
+    for dest, key in TRAINING_OPTIONS:
+        setattr(args, dest, values[key] if given[key] is None else given[key])
 
 
 def _command(argv):

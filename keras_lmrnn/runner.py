@@ -270,13 +270,30 @@ def check_record(recorded, spec, options, out):
             f"the run in {out} was built as {recorded['resolved_model']}, but protocol {options.protocol} now "
             f"resolves {spec} to {now}; resume it with a keras-lmrnn whose protocol matches, or start a new run"
         )
-    # Keys older runs did not record: they ran under lmrnn-v1 (see `RunOptions.from_config`).
-    defaults = RunOptions(protocol=recorded.get("protocol", protocols.UNRECORDED)).as_dict()
-    for key, value in options.as_dict().items():
-        if key != "steps" and recorded.get(key, defaults[key]) != value:
-            raise RunConfigError(
-                f"{key}={value} does not match the run in {out}, recorded with {key}={recorded.get(key, defaults[key])}"
-            )
+    for key, value, before in record_mismatches(recorded, options.as_dict()):
+        raise RunConfigError(f"{key}={value} does not match the run in {out}, recorded with {key}={before}")
+
+
+def record_mismatches(recorded, given):
+    """The options of `given` that differ from a run's record: [(key, given value, recorded value)].
+
+    The one rule of what a resumed run may change: nothing but `steps` (a run can
+    be extended). A key `given` maps to None is not given and always matches; a key
+    older runs did not record has its recorded protocol's default (a run from
+    before protocols ran under lmrnn-v1, `RunOptions.from_config`).
+
+    Raises:
+        RunConfigError: the record itself holds an invalid option.
+
+    >>> record_mismatches({"model": "dense:n=8", "steps": 10, "seed": 1}, {"steps": 20, "seed": 2})
+    [('seed', 2, 1)]
+    """
+    try:
+        values = RunOptions.from_config(recorded).as_dict()
+    except (ValueError, TypeError) as error:
+        raise RunConfigError(f"the run's record holds an invalid option: {error}") from None
+    return [(key, value, values[key]) for key, value in given.items()
+            if value is not None and key != "steps" and value != values[key]]
 
 
 def _protocol_settings_changed(resolved, now, protocol):

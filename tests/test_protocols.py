@@ -328,3 +328,17 @@ def test_run_options_refuse_bad_values_with_the_rules_one_message():
     with pytest.raises(ValueError, match="expected a multiple of eval_every=500. Received: keep_checkpoints=750"):
         RunOptions(keep_checkpoints=750)
     assert RunOptions(keep_checkpoints=1000).keep_checkpoints == 1000
+
+
+def test_one_rule_says_what_a_resumed_run_may_change():
+    recorded = {"model": "dense:n=8", "protocol": "neurogym-indegree", "steps": 10, "seed": 1}
+    # steps may grow; an option not given always matches; a different value is named
+    assert runner.record_mismatches(recorded, {"steps": 20, "seed": None}) == []
+    assert runner.record_mismatches(recorded, {"seed": 2}) == [("seed", 2, 1)]
+    # a key the record lacks takes the recorded protocol's default (batch 4 under neurogym-indegree)
+    assert runner.record_mismatches(recorded, {"batch_size": 4}) == []
+    assert runner.record_mismatches(recorded, {"batch_size": 64}) == [("batch_size", 64, 4)]
+    # a run from before protocols ran under lmrnn-v1 (batch 64)
+    assert runner.record_mismatches({"model": "dense:n=8"}, {"batch_size": 64}) == []
+    with pytest.raises(runner.RunConfigError, match="invalid option"):
+        runner.record_mismatches({**recorded, "batch_size": -1}, {"seed": 1})
