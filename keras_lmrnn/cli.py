@@ -29,6 +29,11 @@ import shlex
 import sys
 import time
 
+import keras
+
+from keras_lmrnn import analyze, dynamics, models, protocols, runner, runs, sweep_report, sweeps, tasks, training, zoo
+from keras_lmrnn.evaluation import EvaluationData, mean_performance
+
 
 class UsageError(Exception):
     """A bad argument: reported in one line, exit status 2."""
@@ -88,10 +93,8 @@ def _add_training_arguments(parser):
     # Defaults are None here and filled in by _resolve_options, so that
     # --resume can tell a given flag from an omitted one; the help states
     # RunOptions' own defaults (one owner).
-    from keras_lmrnn import protocols
-    from keras_lmrnn.runner import RunOptions
 
-    run_default = {field.name: field.default for field in dataclasses.fields(RunOptions)}
+    run_default = {field.name: field.default for field in dataclasses.fields(runner.RunOptions)}
 
     parser.add_argument(
         "--protocol", type=_argument_type(str, lambda v: v in protocols.PROTOCOLS, f"one of {protocols.names()}"),
@@ -146,8 +149,6 @@ def _add_training_arguments(parser):
 
 
 def make_parser():
-    from keras_lmrnn.sweeps import MAX_RUNS
-
     parser = _Parser(prog="keras-lmrnn", description="Locality-masked RNNs on the Mod-Cog battery.")
     commands = parser.add_subparsers(dest="command", required=True)
 
@@ -187,7 +188,7 @@ def make_parser():
         help="run as Ray tasks: auto, host:port, or nothing (RAY_ADDRESS, else a local Ray)",
     )
     sweep.add_argument("--max-runs", type=_positive_int, default=None,
-                       help=f"the most runs (models x seeds) the sweep may hold (default {MAX_RUNS})")
+                       help=f"the most runs (models x seeds) the sweep may hold (default {sweeps.MAX_RUNS})")
     sweep.add_argument("--retries", type=_nonnegative_int, default=2,
                        help="restarts of a run whose worker died (default %(default)s)")
     sweep.add_argument("--at", type=_steps_list, default=None, help="steps of the report table, e.g. 1000,2000")
@@ -245,8 +246,6 @@ def make_parser():
 
 
 def _check_battery(battery):
-    from keras_lmrnn import tasks
-
     try:
         tasks.names(battery)  # the catalogue owns the list of batteries
     except ValueError:
@@ -255,8 +254,6 @@ def _check_battery(battery):
 
 def _check_models(specs, battery, options=None):
     """Validates every spec in full (values, memory) before anything runs."""
-    from keras_lmrnn import models, runner
-
     size = runner.input_size(battery)
     for spec in specs:
         try:
@@ -273,7 +270,6 @@ def _resolve_options(args, recorded=None, where=None):
     A given option that differs from the record is refused, except --steps,
     which may extend a run (`runner.record_mismatches`, the one owner of that rule).
     """
-    from keras_lmrnn import protocols, runner
 
     given = {key: getattr(args, dest) for dest, key in TRAINING_OPTIONS}
     try:
@@ -312,8 +308,6 @@ def _fmt(value):
 
 
 def _options(args):
-    from keras_lmrnn import runner
-
     try:
         return runner.RunOptions(**{key: getattr(args, dest) for dest, key in TRAINING_OPTIONS})
     except (ValueError, TypeError) as error:  # e.g. a damaged config.json on --resume
@@ -324,7 +318,6 @@ def _tensorboard(folder):
     """A TensorBoard callback writing to `folder`, or a UsageError without TensorFlow."""
     import importlib.util
 
-    import keras
 
     missing = [name for name in ("tensorflow", "tensorboard") if importlib.util.find_spec(name) is None]
     if missing:
@@ -339,8 +332,6 @@ def _tensorboard(folder):
 
 
 def cmd_train(args):
-    from keras_lmrnn import runner, runs
-
     if args.resume and args.overwrite:
         raise UsageError("--resume continues a run and --overwrite replaces it: choose one")
     if args.resume:
@@ -388,7 +379,6 @@ def cmd_train(args):
 def _check_file_target(path, flag, overwrite):
     """Refuses an output file whose folder does not exist or is not writable,
     and an existing file unless `overwrite`."""
-    from keras_lmrnn import runs
 
     target = pathlib.Path(path)
     if (target.exists() or target.is_symlink()) and not target.is_dir():
@@ -409,7 +399,6 @@ def _check_file_target(path, flag, overwrite):
 def _model_and_battery(args):
     """The model named by `args.model` and the battery to use: --battery, else
     the one it was trained on if recorded, else modcog84; its width checked."""
-    from keras_lmrnn import runner
 
     if args.battery is not None:
         _check_battery(args.battery)
@@ -425,7 +414,6 @@ def _fetch_handle(args):
     downloaded, verified folder; `args.handle` keeps the handle for the record."""
     args.handle = None
     if str(args.model).startswith(("hf://", "kaggle://")):
-        from keras_lmrnn import zoo
 
         try:
             args.handle, args.model = args.model, str(zoo.fetch(args.model))
@@ -435,8 +423,6 @@ def _fetch_handle(args):
 
 def cmd_evaluate(args):
     _fetch_handle(args)
-    from keras_lmrnn import runner, runs
-    from keras_lmrnn.evaluation import EvaluationData, mean_performance
 
     if args.csv is not None:
         if not args.csv.strip():
@@ -454,9 +440,6 @@ def cmd_evaluate(args):
 
 
 def cmd_compare(args):
-    from keras_lmrnn import runner, runs
-    from keras_lmrnn.training import plot_curves
-
     _resolve_options(args)
     _check_battery(args.battery)
     options = _options(args)
@@ -475,7 +458,7 @@ def cmd_compare(args):
             rows.append({**result["summary"], **{f"perf@{s}": curve[s] for s in at}})
         columns = ["model", "total", "nonzero", "recurrent_nonzero", *[f"perf@{s}" for s in at], "wall_s"]
         runner.write_table(out / "comparison.csv", rows, columns)
-        plot_curves(curves, out / "curves.png", title=f"{args.battery}: mean response accuracy over tasks")
+        training.plot_curves(curves, out / "curves.png", title=f"{args.battery}: mean response accuracy over tasks")
         text = _table_text(rows, columns)
         runs.atomic_write_text(out / "comparison.txt", text + "\n")
     print()
@@ -490,8 +473,6 @@ def _check_at(at, steps, eval_every):
 
 
 def cmd_sweep(args):
-    from keras_lmrnn import sweeps
-
     if args.seed is not None:
         raise UsageError("a sweep takes --seeds, not --seed")
     _resolve_options(args)
@@ -513,18 +494,16 @@ def cmd_sweep(args):
         )
     except sweeps.SweepError as error:
         raise UsageError(str(error)) from None
-    from keras_lmrnn import sweep_report
 
     sweep_report.write_report(args.out, args.at)
     complete = sum(state == "complete" for state in states.values())
-    print(f"{complete} of {len(states)} runs complete; report in {args.out}/report.md")
-    print((pathlib.Path(args.out) / "report.md").read_text())
+    report = runs.SweepFolder(args.out).report
+    print(f"{complete} of {len(states)} runs complete; report in {report}")
+    print(report.read_text())
     return 0 if complete == len(states) else 1
 
 
 def cmd_report(args):
-    from keras_lmrnn import runs, sweep_report, sweeps
-
     folder = pathlib.Path(args.sweep)
     if runs.kind_of(folder) != "sweep":
         raise UsageError(f"{folder} is not a sweep folder (made by keras-lmrnn sweep)")
@@ -542,7 +521,6 @@ def cmd_report(args):
 
 def cmd_analyze(args):
     _fetch_handle(args)
-    from keras_lmrnn import analyze, runs
 
     if args.over_training and not runs.RunFolder(args.model).config.is_file():
         raise UsageError(f"--over-training needs a run folder trained with --keep-checkpoints; {args.model} is not one")
@@ -555,7 +533,6 @@ def _reading(model):
     """A run folder is read under its lock, so no training moves it meanwhile.
     (A read-only run folder, shared or downloaded, cannot be written by
     anyone: no lock needed; nor for a preset or a file.)"""
-    from keras_lmrnn import runs
 
     run = pathlib.Path(model)
     writable = os.access(run, os.W_OK)
@@ -563,14 +540,11 @@ def _reading(model):
 
 
 def _analyze_in(args):
-    from keras_lmrnn import analyze
-
     model, battery = _model_and_battery(args)
     source = analyze.source_record(args.model)
     if args.handle:
         source["handle"] = args.handle
     methods = ("agglomerative", "kmeans") if args.method == "both" else (args.method,)
-    from keras_lmrnn import training
 
     kept = len(training.kept_checkpoints(args.model)) if args.over_training else 0
     if args.over_training and not kept:
@@ -612,7 +586,6 @@ def _analyze_in(args):
 
 def cmd_fixed_points(args):
     _fetch_handle(args)
-    from keras_lmrnn import analyze, dynamics, runs, tasks
 
     runs.check_usable(args.out, "dynamics", overwrite=args.overwrite)  # before the slow work
     with _reading(args.model):
@@ -639,8 +612,6 @@ def cmd_fixed_points(args):
 
 
 def cmd_tasks(args):
-    from keras_lmrnn import runs, tasks
-
     if args.battery is not None:
         _check_battery(args.battery)
     if args.plot is not None:
@@ -676,8 +647,6 @@ COMMANDS = {
 
 def _failure_types():
     """Exceptions that are the user's situation, not a bug: one line each."""
-    from keras_lmrnn import runner, training
-
     return (UsageError, *runner.refusals()), training.TrainingDiverged
 
 

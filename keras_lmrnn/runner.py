@@ -24,10 +24,14 @@ import pathlib
 import platform
 import time
 
+import keras
 import numpy as np
 
-from keras_lmrnn import devices, protocols, runs
+from keras_lmrnn import devices, models, protocols, runs, tasks, training, zoo
+from keras_lmrnn.evaluation import EvaluationData, mean_performance
+from keras_lmrnn.models import NUM_CLASSES
 from keras_lmrnn.specs import ModelSpec
+from keras_lmrnn.tasks import catalogue
 from keras_lmrnn.validation import check_int, check_multiple, check_number
 
 EVALUATION_SEED = 0
@@ -75,9 +79,6 @@ class RunOptions:
     callbacks: tuple = dataclasses.field(default=(), compare=False, repr=False)
 
     def __post_init__(self):
-        from keras_lmrnn import protocols
-        from keras_lmrnn.tasks.catalogue import names
-
         for key, value in protocols.get(self.protocol).training.items():
             if getattr(self, key) is None:
                 object.__setattr__(self, key, value)
@@ -86,7 +87,7 @@ class RunOptions:
                 raise ValueError(f"Invalid value for argument `{key}`: expected one of {list(allowed)}. "
                                  f"Received: {key}={getattr(self, key)!r}")
         object.__setattr__(self, "clipnorm", float(check_number("clipnorm", self.clipnorm, 0)))
-        names(self.battery)  # the catalogue refuses an unknown battery
+        catalogue.names(self.battery)  # the catalogue refuses an unknown battery
         for name in ("steps", "batch_size", "seq_len", "eval_every", "trials_per_task"):
             check_int(name, getattr(self, name), 1)
         check_int("seed", self.seed, 0)
@@ -94,7 +95,6 @@ class RunOptions:
         check_multiple("keep_checkpoints", self.keep_checkpoints, "eval_every", self.eval_every)
         check_number("learning_rate", self.learning_rate, 0, open_below=True)
         if self.callbacks != ():  # checked by training (which imports Keras) only when given
-            from keras_lmrnn import training
 
             object.__setattr__(self, "callbacks", tuple(training.check_callbacks(self.callbacks)))
 
@@ -107,8 +107,6 @@ class RunOptions:
 
     def model_spec(self, spec):
         """`spec` with this protocol's model settings where it gives none."""
-        from keras_lmrnn import protocols
-
         return protocols.resolve_spec(spec, self.protocol)
 
     def as_dict(self):
@@ -152,7 +150,6 @@ def machine():
 def environment():
     """Where a run is trained: code revision, backend, versions, machine, device, the
     variables that set GPU float32 precision (`devices.numerics_env`), date."""
-    import keras
 
     found = {
         "code_revision": code_revision(),
@@ -185,18 +182,13 @@ def read_config(out):
 
 def input_size(battery):
     """The input width of a battery's trials."""
-    from keras_lmrnn import tasks
-
     return tasks.TaskDataset(battery, batch_size=1, seq_len=1, num_batches=1).input_size
 
 
 def load_model(source):
     """(model, recorded battery or None) from a zoo preset name or folder, a
     run folder (its checkpoint) or a .keras file; `RunConfigError` otherwise."""
-    import keras
 
-    import keras_lmrnn  # noqa: F401  (registers the layers)
-    from keras_lmrnn import zoo
 
     path = pathlib.Path(source)
     if zoo.is_preset_name(source) or (path.is_dir() and (path / "metadata.json").exists()):
@@ -227,8 +219,6 @@ def load_model(source):
 def check_width(model, battery, what):
     """Refuses a model whose input width is not the battery's, or whose
     output is not one score per class at every time step."""
-    from keras_lmrnn.models import NUM_CLASSES
-    from keras_lmrnn.tasks.catalogue import BATTERIES
 
     output = model.output_shape
     if not isinstance(output, tuple) or len(output) != 3 or output[-1] != NUM_CLASSES:
@@ -238,7 +228,7 @@ def check_width(model, battery, what):
         )
     width, expected = model.input_shape[-1], input_size(battery)
     if width != expected:
-        fits = [b for b in BATTERIES if input_size(b) == width]
+        fits = [b for b in catalogue.BATTERIES if input_size(b) == width]
         hint = f"; it fits --battery {' or '.join(fits)}" if fits else ""
         raise RunConfigError(f"{what} takes inputs of width {width}, but battery {battery} gives {expected}{hint}")
 
@@ -254,7 +244,6 @@ def same_spec(a, b):
 def check_record(recorded, spec, options, out):
     """Refuses a resume request that differs from the run's record (steps may
     grow), or one under another backend (the continuation would not be exact)."""
-    import keras
 
     backend = recorded.get("backend")
     if backend is not None and backend != keras.backend.backend():
@@ -311,7 +300,6 @@ def _protocol_settings_changed(resolved, now, protocol):
 def refusals():
     """Exceptions that refuse a run as asked (bad folder, record, checkpoint
     or data settings): running it again unchanged would fail the same way."""
-    from keras_lmrnn import tasks, training
 
     return runs.RunFolderError, RunConfigError, training.CheckpointError, tasks.SequenceTooShort
 
@@ -319,7 +307,6 @@ def refusals():
 def build(spec, options, size):
     """The model of `spec` under the run's protocol, seeded with the run's
     seed unless the spec has one."""
-    from keras_lmrnn import models
 
     return models.build_model(spec, size, protocol=options.protocol, seed=options.seed)
 
@@ -331,7 +318,6 @@ def dataset(options):
     >>> dataset(RunOptions(battery="yang20", steps=10)).batch_size  # the default protocol's
     4
     """
-    from keras_lmrnn import tasks
 
     return tasks.TaskDataset(
         options.battery, batch_size=options.batch_size, seq_len=options.seq_len,
@@ -371,10 +357,7 @@ def run(out, spec, options, resume=False, overwrite=False, command=None, verbose
 
 
 def _run_in(out, spec, options, resume, command, verbose, on_checkpoint):
-    from keras_lmrnn import models, tasks, training
-    from keras_lmrnn.evaluation import EvaluationData, mean_performance
 
-    from keras_lmrnn import protocols
 
     data = dataset(options)
     config = {
@@ -417,7 +400,7 @@ def _run_in(out, spec, options, resume, command, verbose, on_checkpoint):
         keep_checkpoints=options.keep_checkpoints, clipnorm=options.clipnorm, callbacks=list(options.callbacks),
     )
     table = eval_data.evaluate(result["model"])
-    write_table(out / "final_table.csv", table)
+    write_table(runs.RunFolder(out).final_table, table)
     summary = {
         "model": spec,
         **models.count_weights(result["model"]),
@@ -453,8 +436,6 @@ def _read_summary(out):
 
 def check_same_model(found, expected, out):
     """Refuses a checkpoint whose network is not the one the run's config records."""
-    from keras_lmrnn import models
-
     def describe(model):
         layer = models.recurrent_layer(model)
         keys = ("n", "d", "mask", "alpha", "activation", "periodic")
@@ -478,7 +459,6 @@ def memory_needed(spec, options, size):
     """About how many bytes training `spec` with `options` needs: the
     recurrent weights' share (see `models.memory_needed`) and a batch's
     inputs, targets and the activations kept for backpropagation."""
-    from keras_lmrnn import models
 
     units = models.recurrent_units(spec) + models.NUM_CLASSES
     per_step = options.batch_size * options.seq_len
@@ -487,8 +467,6 @@ def memory_needed(spec, options, size):
 
 def check_memory(spec, options, size):
     """Refuses (ValueError) a run this machine's memory cannot hold."""
-    from keras_lmrnn import models
-
     needed, memory = memory_needed(spec, options, size), models.physical_memory()
     if memory is not None and needed > memory:
         raise ValueError(
@@ -500,7 +478,6 @@ def check_memory(spec, options, size):
 
 def write_table(path, table, columns=TABLE_COLUMNS):
     """Writes a list of row dicts to a CSV file atomically."""
-
     def write(temp):
         with open(temp, "w", newline="") as f:
             writer = csv.DictWriter(f, fieldnames=columns, extrasaction="ignore")

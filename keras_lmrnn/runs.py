@@ -326,12 +326,21 @@ class RunFolder:
     CHECKPOINT = "checkpoint.keras"
     CURVE = "curve.csv"
     SUMMARY = "summary.json"
+    FINAL_TABLE = "final_table.csv"
+    # What a finished run's results are, without its weights: the files an
+    # export copies to be committed (tools/export_sweep.py).
+    SMALL_FILES = (CONFIG, STATE, SUMMARY, CURVE, FINAL_TABLE, MARKER)
 
     def __init__(self, path):
         self.path = pathlib.Path(path)
 
     def __repr__(self):
         return f"RunFolder({str(self.path)!r})"
+
+    @property
+    def final_table(self):
+        """Path of final_table.csv, the per-task scores at the last evaluation."""
+        return self.path / self.FINAL_TABLE
 
     @property
     def config(self):
@@ -417,6 +426,63 @@ class RunFolder:
         if self.diverged():
             return "diverged"
         return "started" if self.config.exists() else "missing"
+
+
+class SweepFolder:
+    """The files of a sweep's folder (`keras-lmrnn sweep --out`), by name: its
+    record, its reports and the run folder of each (model, seed).
+
+    A sweep writes `sweep.json` (models, seeds, options) when it starts, one run
+    folder per run (`RunFolder`), and its report (`report.md`, `report.csv`,
+    `curves.csv` and figures) when `keras-lmrnn report` or the sweep command
+    writes it.
+
+    Args:
+        path: the folder.
+
+    Example:
+
+    >>> sweep = SweepFolder("runs/sweep")
+    >>> sweep.record.name, sweep.run("dense_n=64__seed0").config.name
+    ('sweep.json', 'config.json')
+    """
+
+    RECORD = "sweep.json"
+    REPORT = "report.md"
+    REPORT_CSV = "report.csv"
+    CURVES_CSV = "curves.csv"
+    # The sweep's own small files, committed with its runs' (tools/export_sweep.py).
+    SMALL_FILES = (RECORD, MARKER, REPORT, REPORT_CSV, CURVES_CSV)
+
+    def __init__(self, path):
+        self.path = pathlib.Path(path)
+
+    def __repr__(self):
+        return f"SweepFolder({str(self.path)!r})"
+
+    @property
+    def record(self):
+        """Path of sweep.json, what the sweep was asked to train."""
+        return self.path / self.RECORD
+
+    @property
+    def report(self):
+        """Path of report.md, the Markdown report."""
+        return self.path / self.REPORT
+
+    @property
+    def report_csv(self):
+        """Path of report.csv, the report's numbers."""
+        return self.path / self.REPORT_CSV
+
+    @property
+    def curves_csv(self):
+        """Path of curves.csv, every run's learning curve in one table."""
+        return self.path / self.CURVES_CSV
+
+    def run(self, name):
+        """The `RunFolder` of one run, by its folder name (`sweeps.run_name`)."""
+        return RunFolder(self.path / name)
 
 
 def _read_record(path):

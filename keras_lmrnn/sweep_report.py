@@ -353,8 +353,9 @@ def _write_report(folder, at, baseline):
     writer = csv.DictWriter(buffer, fieldnames=list(rows[0]))
     writer.writeheader()
     writer.writerows(rows)
-    runs.atomic_write_text(folder / "report.csv", buffer.getvalue())
-    runs.atomic_write_text(folder / "curves.csv", curves_csv(folder))
+    files = runs.SweepFolder(folder)
+    runs.atomic_write_text(files.report_csv, buffer.getvalue())
+    runs.atomic_write_text(files.curves_csv, curves_csv(folder))
     text = (
         f"# Sweep report: {sweep.options.battery}, {sweep.options.steps} steps, seeds {brief(sweep.seeds)}, "
         f"protocol {sweep.options.protocol}\n\n"
@@ -375,7 +376,7 @@ def _write_report(folder, at, baseline):
     if unreadable:
         text += "\nRuns whose files could not be read (counted as unreadable, never scored):\n\n" + "".join(
             f"- {line}\n" for line in unreadable)
-    runs.atomic_write_text(folder / "report.md", text)
+    runs.atomic_write_text(files.report, text)
     for metric in METRICS:  # response accuracy: curves.png, performance_vs_d.png; others suffixed
         suffix = "" if metric == "response_accuracy" else f"_{metric}"
         figures = ((f"curves{suffix}.png", plot_curves(folder, metric)),

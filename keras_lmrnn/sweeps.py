@@ -38,7 +38,7 @@ import time
 from keras_lmrnn import runner, runs
 from keras_lmrnn.specs import ModelSpec
 
-SWEEP_FILE = "sweep.json"
+SWEEP_FILE = runs.SweepFolder.RECORD
 FORMAT = 1
 # The states of a run that a rerun of its sweep leaves as they are.
 FINAL = ("complete", "diverged")
@@ -260,7 +260,7 @@ def read_sweep(folder):
     ...     read_sweep(tmp) == sweep
     True
     """
-    path = pathlib.Path(folder) / SWEEP_FILE
+    path = runs.SweepFolder(folder).record
     try:
         sweep = Sweep.from_record(json.loads(path.read_text()))
     except FileNotFoundError:
@@ -705,13 +705,13 @@ def run_sweep(folder, models, seeds, options, jobs=None, use_ray=False, ray_addr
     exists = (folder / runs.MARKER).exists() and not overwrite
     with runs.open_folder(folder, "sweep", overwrite=overwrite, resume=exists) as out:
         requested = sweep.record()
-        if (out / SWEEP_FILE).exists():
+        if runs.SweepFolder(out).record.exists():
             recorded = read_sweep(out).record()
             different = _difference(recorded, requested)
             if different:
                 raise SweepError(f"{out} holds another sweep: {different}; use another --out, or --overwrite")
         else:
-            runs.atomic_write_text(out / SWEEP_FILE, json.dumps(requested, indent=2) + "\n")
+            runs.atomic_write_text(runs.SweepFolder(out).record, json.dumps(requested, indent=2) + "\n")
         backend = keras.backend.backend()
         # Training is deterministic: a diverged run would diverge again, so it is final too.
         before = {name: status(out, name) for name, _, _ in sweep.runs()}

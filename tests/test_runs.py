@@ -3,6 +3,7 @@
 import contextlib
 import json
 import os
+import pathlib
 import signal
 import subprocess
 import sys
@@ -562,3 +563,14 @@ def test_run_folder_names_the_files_and_reads_the_status(tmp_path):
     assert sorted(p.name for p in run.path.iterdir()) == ["config.json", "state.json", "summary.json"]
     assert {run.CONFIG, run.STATE, run.CHECKPOINT, run.CURVE, run.SUMMARY} <= runs.FILES["run"]
     assert runs.folder_name("l1:n=400,l1=1e-4") == "l1_n=400_l1=1e-4"
+
+
+def test_the_folders_small_files_are_files_their_kind_may_hold():
+    # RunFolder/SweepFolder name the files an export commits; the ownership rules must allow each.
+    for folder, kind in ((runs.RunFolder, "run"), (runs.SweepFolder, "sweep")):
+        assert runs.MARKER in folder.SMALL_FILES
+        assert set(folder.SMALL_FILES) - {runs.MARKER} <= runs.FILES[kind], kind
+    assert runs.RunFolder.CHECKPOINT not in runs.RunFolder.SMALL_FILES  # weights are never committed
+    sweep = runs.SweepFolder("s")
+    assert sweep.run("dense_n=8__seed0").config == pathlib.Path("s/dense_n=8__seed0/config.json")
+    assert (sweep.record.name, sweep.report.name) == ("sweep.json", "report.md")

@@ -26,8 +26,10 @@ import shutil
 import sys
 import tempfile
 
-RUN_FILES = ("config.json", "state.json", "summary.json", "curve.csv", "final_table.csv", ".keras-lmrnn")
-SWEEP_FILES = ("sweep.json", ".keras-lmrnn", "report.md", "report.csv", "curves.csv")
+from keras_lmrnn.runs import RunFolder, SweepFolder
+
+RUN_FILES = RunFolder.SMALL_FILES
+SWEEP_FILES = SweepFolder.SMALL_FILES
 
 
 def main():

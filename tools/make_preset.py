@@ -16,7 +16,6 @@ machine (see `portable_command`).
 
 import argparse
 import csv
-import json
 import pathlib
 import sys
 
@@ -87,17 +86,15 @@ def main():
 
     import keras
 
-    from keras_lmrnn import models, protocols, tasks, zoo
+    from keras_lmrnn import models, protocols, runs, tasks, zoo
     from keras_lmrnn.evaluation import EvaluationData
     from keras_lmrnn.specs import ModelSpec
     from keras_lmrnn.zoo.registry import PRESETS
 
     if args.name not in PRESETS:
         sys.exit(f"{args.name!r} is not in zoo/registry.py; add it there first")
-    run = pathlib.Path(args.run)
-    config = json.loads((run / "config.json").read_text())
-    summary = json.loads((run / "summary.json").read_text())
-    state = json.loads((run / "state.json").read_text())
+    run = runs.RunFolder(args.run)
+    config, summary, state = run.read_config(), run.read_summary(), run.read_state()
     if state["step"] != config["steps"]:
         sys.exit(f"run stopped at step {state['step']} of {config['steps']}: not a finished run")
     table = list(csv.DictReader(open(args.eval_csv)))
@@ -108,7 +105,7 @@ def main():
     if any(word.startswith(("/", "~")) or ":\\" in word for word in command.split()):
         sys.exit(f"the run's command still names a path of its machine after portable_command: {command}")
     kind = ModelSpec.parse(config["model"]).kind
-    trained = keras.models.load_model(run / "checkpoint.keras")
+    trained = keras.models.load_model(run.checkpoint)
     # A clean, uncompiled copy: the preset keeps no optimizer state.
     model = keras.Model.from_config(trained.get_config())
     model.set_weights(trained.get_weights())
