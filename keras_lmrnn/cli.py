@@ -12,7 +12,7 @@
 
 Bad arguments print one line and exit with status 2; a run that diverges
 (NaN loss) prints one line and exits with status 1. Output folders follow
-`keras_lmrnn.runs`: `--overwrite` replaces only a folder keras-lmrnn made
+`keras_lmrnn.folders`: `--overwrite` replaces only a folder keras-lmrnn made
 (and nothing a user put in it), `--resume` continues a run exactly or
 refuses, and a folder being written by another process is refused.
 TensorFlow's C++ start-up logging is silenced unless TF_CPP_MIN_LOG_LEVEL
@@ -31,7 +31,8 @@ import time
 
 import keras
 
-from keras_lmrnn import analyze, dynamics, models, protocols, runner, runs, sweep_report, sweeps, tasks, training, zoo
+from keras_lmrnn import dynamics, folders, models, protocols, runner, sweep_report, sweeps, tasks, training, zoo
+from keras_lmrnn.analysis import full as full_analysis
 from keras_lmrnn.evaluation import EvaluationData, mean_performance
 
 
@@ -355,7 +356,7 @@ def cmd_train(args):
     if args.tensorboard is not None:
         options = dataclasses.replace(options, callbacks=(_tensorboard(args.tensorboard),))
     _check_models([args.model], args.battery, options)
-    with runs.open_folder(args.out, "run", overwrite=args.overwrite, resume=args.resume) as out:
+    with folders.open_folder(args.out, "run", overwrite=args.overwrite, resume=args.resume) as out:
         result = runner.run(out, args.model, options, resume=args.resume, command=args.command_line,
                             verbose=0 if args.quiet else 1)
     summary = result["summary"]
@@ -386,7 +387,7 @@ def _check_file_target(path, flag, overwrite):
             raise UsageError(f"{flag} {path} exists and is not a plain file; choose another name")
         if not overwrite:
             raise UsageError(f"{flag} {path} exists; pass --overwrite to replace it or choose another name")
-    runs.check_free(target.parent)  # a run folder another process is writing
+    folders.check_free(target.parent)  # a run folder another process is writing
     folder = pathlib.Path(path).resolve().parent
     if not folder.is_dir():
         raise UsageError(f"{flag} {path}: folder {folder} does not exist; make it first or choose another path")
@@ -436,7 +437,7 @@ def cmd_evaluate(args):
           f"trial accuracy {mean_performance(table, 'trial_accuracy'):.3f} ({battery})")
     if args.csv:
         runner.write_table(args.csv, table, columns)
-        runs.record_file(args.csv)  # inside a run folder, it is the run's own file
+        folders.record_file(args.csv)  # inside a run folder, it is the run's own file
 
 
 def cmd_compare(args):
@@ -446,11 +447,11 @@ def cmd_compare(args):
     _check_models(args.models, args.battery, options)
     at = args.at or sorted({args.eval_every, args.steps})
     _check_at(at, args.steps, args.eval_every)
-    with runs.open_folder(args.out, "comparison", overwrite=args.overwrite) as out:
+    with folders.open_folder(args.out, "comparison", overwrite=args.overwrite) as out:
         rows, curves = [], {}
         for i, spec in enumerate(args.models):
             print(f"[{i + 1}/{len(args.models)}] {spec}")
-            folder = f"{i}_" + runs.folder_name(spec)
+            folder = f"{i}_" + folders.folder_name(spec)
             result = runner.run(out / folder, spec, options, command=args.command_line, verbose=0 if args.quiet else 1,
                                 part="comparison")
             curve = dict(result["curve"])
@@ -460,7 +461,7 @@ def cmd_compare(args):
         runner.write_table(out / "comparison.csv", rows, columns)
         training.plot_curves(curves, out / "curves.png", title=f"{args.battery}: mean response accuracy over tasks")
         text = _table_text(rows, columns)
-        runs.atomic_write_text(out / "comparison.txt", text + "\n")
+        folders.atomic_write_text(out / "comparison.txt", text + "\n")
     print()
     print(text)
     print(f"wrote {out}/comparison.csv and {out}/curves.png")
@@ -497,7 +498,7 @@ def cmd_sweep(args):
 
     sweep_report.write_report(args.out, args.at)
     complete = sum(state == "complete" for state in states.values())
-    report = runs.SweepFolder(args.out).report
+    report = folders.SweepFolder(args.out).report
     print(f"{complete} of {len(states)} runs complete; report in {report}")
     print(report.read_text())
     return 0 if complete == len(states) else 1
@@ -505,7 +506,7 @@ def cmd_sweep(args):
 
 def cmd_report(args):
     folder = pathlib.Path(args.sweep)
-    if runs.kind_of(folder) != "sweep":
+    if folders.kind_of(folder) != "sweep":
         raise UsageError(f"{folder} is not a sweep folder (made by keras-lmrnn sweep)")
     try:
         sweep = sweeps.read_sweep(folder)
@@ -522,9 +523,9 @@ def cmd_report(args):
 def cmd_analyze(args):
     _fetch_handle(args)
 
-    if args.over_training and not runs.RunFolder(args.model).config.is_file():
+    if args.over_training and not folders.RunFolder(args.model).config.is_file():
         raise UsageError(f"--over-training needs a run folder trained with --keep-checkpoints; {args.model} is not one")
-    runs.check_usable(args.out, "analysis", overwrite=args.overwrite)  # before the slow work
+    folders.check_usable(args.out, "analysis", overwrite=args.overwrite)  # before the slow work
     with _reading(args.model):
         return _analyze_in(args)
 
@@ -536,12 +537,12 @@ def _reading(model):
 
     run = pathlib.Path(model)
     writable = os.access(run, os.W_OK)
-    return runs.lock(run) if runs.kind_of(run) == "run" and writable else contextlib.nullcontext()
+    return folders.lock(run) if folders.kind_of(run) == "run" and writable else contextlib.nullcontext()
 
 
 def _analyze_in(args):
     model, battery = _model_and_battery(args)
-    source = analyze.source_record(args.model)
+    source = full_analysis.source_record(args.model)
     if args.handle:
         source["handle"] = args.handle
     methods = ("agglomerative", "kmeans") if args.method == "both" else (args.method,)
@@ -561,18 +562,18 @@ def _analyze_in(args):
         print(f"[{done[0]}/{stages}] {stage} ({time.perf_counter() - started:.0f} s so far)", flush=True)
 
     try:
-        result = analyze.analyze(model, battery, args.trials_per_task, args.seed, methods,
+        result = full_analysis.analyze(model, battery, args.trials_per_task, args.seed, methods,
                                  lesions=not args.no_lesions, stability=not args.no_stability, progress=progress)
         history = None
         if args.over_training:
-            history, skipped = analyze.clusters_over_training(args.model, battery, args.trials_per_task, args.seed,
+            history, skipped = full_analysis.clusters_over_training(args.model, battery, args.trials_per_task, args.seed,
                                                               methods[0], progress=progress)
             if skipped:
                 print(f"  steps {skipped}: too few active units to cluster; left out")
     except ValueError as error:  # e.g. too few active units to cluster
         raise UsageError(str(error)) from None
     result["source"] = source
-    analyze.write(result, args.out, history=history, overwrite=args.overwrite)
+    full_analysis.write(result, args.out, history=history, overwrite=args.overwrite)
     for method, found in result["clusters"].items():
         line = (f"{method}: k = {found.k} clusters of {len(result['units'])} active units "
                 f"(silhouette {max(found.scores):.3f})")
@@ -587,13 +588,13 @@ def _analyze_in(args):
 def cmd_fixed_points(args):
     _fetch_handle(args)
 
-    runs.check_usable(args.out, "dynamics", overwrite=args.overwrite)  # before the slow work
+    folders.check_usable(args.out, "dynamics", overwrite=args.overwrite)  # before the slow work
     with _reading(args.model):
         model, battery = _model_and_battery(args)
         unknown = [task for task in args.tasks if task not in tasks.names(battery)]
         if unknown:
             raise UsageError(f"--tasks {' '.join(unknown)}: not in battery {battery} (see keras-lmrnn tasks --battery {battery})")
-        source = analyze.source_record(args.model)
+        source = full_analysis.source_record(args.model)
         if args.handle:
             source["handle"] = args.handle
         started = time.perf_counter()
@@ -629,8 +630,8 @@ def cmd_tasks(args):
             fig = tasks.plot_trial(args.plot, seed=args.seed)
         except ValueError as error:
             raise UsageError(str(error)) from None
-        runs.atomic_write(args.out, lambda temp: fig.savefig(temp, dpi=100, format=suffix))
-        runs.record_file(args.out)
+        folders.atomic_write(args.out, lambda temp: fig.savefig(temp, dpi=100, format=suffix))
+        folders.record_file(args.out)
         print(f"wrote {args.out}")
         return
     if args.out:

@@ -45,7 +45,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from keras_lmrnn import analysis, runs
+from keras_lmrnn import analysis, folders
 from keras_lmrnn.analysis.figures import _colors, _figure
 from keras_lmrnn.models import recurrent_layer
 from keras_lmrnn.tasks.dataset import resolve_tasks
@@ -575,27 +575,27 @@ def record(found):
 
 def write(found, folder, source=None, overwrite=False):
     """Writes fixed_points.npz, fixed_points.json and the two figures into
-    `folder` (a "dynamics" folder, see `keras_lmrnn.runs`: made if missing,
+    `folder` (a "dynamics" folder, see `keras_lmrnn.folders`: made if missing,
     replaced only with `overwrite`). `source`: optional record of the
-    weights read (`analyze.source_record`), kept in the json."""
+    weights read (`analysis.full.source_record`), kept in the json."""
     import io
 
     import matplotlib
 
     matplotlib.use("Agg", force=False)
-    with runs.open_folder(folder, "dynamics", overwrite=overwrite) as out:
+    with folders.open_folder(folder, "dynamics", overwrite=overwrite) as out:
         buffer = io.BytesIO()
         np.savez_compressed(buffer, points=found.points, tasks=found.tasks, speeds=found.speeds,
                             eigenvalues=found.eigenvalues, stability=found.stability, hits=found.hits,
                             task_names=np.array(found.task_names))
-        runs.atomic_write(out / "fixed_points.npz", lambda temp: pathlib.Path(temp).write_bytes(buffer.getvalue()))
+        folders.atomic_write(out / "fixed_points.npz", lambda temp: pathlib.Path(temp).write_bytes(buffer.getvalue()))
         content = record(found)
         if source is not None:
             content["source"] = source
-        runs.atomic_write_text(out / "fixed_points.json", json.dumps(content, indent=2) + "\n")
+        folders.atomic_write_text(out / "fixed_points.json", json.dumps(content, indent=2) + "\n")
         figures = {"fixed_points.png": plot_fixed_points(found)}
         if found.eigenvalues.size:
             figures["eigenvalues.png"] = plot_eigenvalues(found)
         for name, fig in figures.items():
-            runs.atomic_write(out / name, lambda temp, fig=fig: fig.savefig(temp, dpi=100, format="png"))
+            folders.atomic_write(out / name, lambda temp, fig=fig: fig.savefig(temp, dpi=100, format="png"))
     return pathlib.Path(folder)

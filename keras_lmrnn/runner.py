@@ -27,7 +27,7 @@ import time
 import keras
 import numpy as np
 
-from keras_lmrnn import devices, models, protocols, runs, tasks, training, zoo
+from keras_lmrnn import devices, folders, models, protocols, tasks, training, zoo
 from keras_lmrnn.evaluation import EvaluationData, mean_performance
 from keras_lmrnn.models import NUM_CLASSES
 from keras_lmrnn.specs import ModelSpec
@@ -168,7 +168,7 @@ def environment():
 
 def read_config(out):
     """A run folder's config.json as a dict; `RunConfigError` if missing or unreadable."""
-    path = runs.RunFolder(out).config
+    path = folders.RunFolder(out).config
     if not path.is_file():
         raise RunConfigError(f"cannot resume: {out} holds no run (no config.json); start it without --resume")
     try:
@@ -196,10 +196,10 @@ def load_model(source):
             return zoo.load(source), zoo.metadata(source).get("battery")
         except zoo.PresetError as error:
             raise RunConfigError(str(error)) from None
-    if path.is_dir() and runs.RunFolder(path).checkpoint.exists():
-        path = runs.RunFolder(path).checkpoint
+    if path.is_dir() and folders.RunFolder(path).checkpoint.exists():
+        path = folders.RunFolder(path).checkpoint
     battery = None
-    run = runs.RunFolder(path.parent)
+    run = folders.RunFolder(path.parent)
     if path.name == run.CHECKPOINT and run.config.is_file():  # a run's own checkpoint
         try:
             battery = run.read_config().get("battery")
@@ -301,7 +301,7 @@ def refusals():
     """Exceptions that refuse a run as asked (bad folder, record, checkpoint
     or data settings): running it again unchanged would fail the same way."""
 
-    return runs.RunFolderError, RunConfigError, training.CheckpointError, tasks.SequenceTooShort
+    return folders.RunFolderError, RunConfigError, training.CheckpointError, tasks.SequenceTooShort
 
 
 def build(spec, options, size):
@@ -328,14 +328,14 @@ def dataset(options):
 def is_complete(out, steps=None):
     """Whether the run in `out` finished (summary written at its last step, or
     at the checkpoint where a callback stopped it)."""
-    return runs.RunFolder(out).is_complete(steps)
+    return folders.RunFolder(out).is_complete(steps)
 
 
 def run(out, spec, options, resume=False, overwrite=False, command=None, verbose=0, on_checkpoint=None, part=None):
     """Trains `spec` with `options` into the run folder `out`.
 
     Args:
-        out: the run folder (see `keras_lmrnn.runs`).
+        out: the run folder (see `keras_lmrnn.folders`).
         spec: a model spec, e.g. "lmrnn:n=400,d=4" (see `keras_lmrnn.models`).
         options: a `RunOptions`.
         resume: continue the run in `out` (its record must match `spec` and
@@ -352,7 +352,7 @@ def run(out, spec, options, resume=False, overwrite=False, command=None, verbose
         and `trained` (False when the run was already complete).
     """
     out = pathlib.Path(out)
-    with runs.open_folder(out, "run", overwrite=overwrite, resume=resume, part=part):
+    with folders.open_folder(out, "run", overwrite=overwrite, resume=resume, part=part):
         return _run_in(out, spec, options, resume, command, verbose, on_checkpoint)
 
 
@@ -373,7 +373,7 @@ def _run_in(out, spec, options, resume, command, verbose, on_checkpoint):
         if checkpoint is None:  # stopped before its first checkpoint: start it
             model = build(spec, options, data.input_size)
         else:
-            check_width(checkpoint[0], options.battery, runs.RunFolder(out).checkpoint)
+            check_width(checkpoint[0], options.battery, folders.RunFolder(out).checkpoint)
             check_same_model(checkpoint[0], build(spec, options, data.input_size), out)
             if checkpoint[1] > options.steps:
                 raise RunConfigError(
@@ -391,7 +391,7 @@ def _run_in(out, spec, options, resume, command, verbose, on_checkpoint):
         config = recorded
     else:
         model = build(spec, options, data.input_size)
-    runs.RunFolder(out).write_config(config)
+    folders.RunFolder(out).write_config(config)
     eval_data = EvaluationData(options.battery, options.trials_per_task, seed=EVALUATION_SEED)
     started = time.perf_counter()
     result = training.train(
@@ -400,7 +400,7 @@ def _run_in(out, spec, options, resume, command, verbose, on_checkpoint):
         keep_checkpoints=options.keep_checkpoints, clipnorm=options.clipnorm, callbacks=list(options.callbacks),
     )
     table = eval_data.evaluate(result["model"])
-    write_table(runs.RunFolder(out).final_table, table)
+    write_table(folders.RunFolder(out).final_table, table)
     summary = {
         "model": spec,
         **models.count_weights(result["model"]),
@@ -412,14 +412,14 @@ def _run_in(out, spec, options, resume, command, verbose, on_checkpoint):
     }
     if result["stopped_early"]:
         summary["stopped_early"] = result["stopped_early"]  # {"step": ..., "by": [callback names]}
-    runs.RunFolder(out).write_summary(summary)
+    folders.RunFolder(out).write_summary(summary)
     return {"summary": summary, "table": table, "curve": result["curve"], "trained": True, "model": result["model"]}
 
 
 def _read_state(out):
     """A run's state.json as a dict ({} when missing or unreadable)."""
     try:
-        state = runs.RunFolder(out).read_state()
+        state = folders.RunFolder(out).read_state()
     except (OSError, ValueError):
         return {}
     return state if isinstance(state, dict) else {}
@@ -428,7 +428,7 @@ def _read_state(out):
 def _read_summary(out):
     """A finished run's summary, or None when missing or damaged (then recomputed)."""
     try:
-        summary = runs.RunFolder(out).read_summary()
+        summary = folders.RunFolder(out).read_summary()
     except (OSError, ValueError):
         return None
     return summary if isinstance(summary, dict) and "response_accuracy" in summary else None
@@ -484,4 +484,4 @@ def write_table(path, table, columns=TABLE_COLUMNS):
             writer.writeheader()
             writer.writerows(table)
 
-    runs.atomic_write(path, write)
+    folders.atomic_write(path, write)

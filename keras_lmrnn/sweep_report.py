@@ -25,7 +25,7 @@ import pathlib
 
 import numpy as np
 
-from keras_lmrnn import protocols, runs, training
+from keras_lmrnn import folders, protocols, training
 from keras_lmrnn.specs import ModelSpec
 from keras_lmrnn.sweeps import brief, read_sweep, run_name, status
 
@@ -40,7 +40,7 @@ def read_curves(run, last_step=None):
     """{metric: {step: mean over tasks}} from a run folder's curve.csv;
     `UnreadableRun` if the file is damaged (not UTF-8, a non-numeric cell,
     a missing column), or holds no row at `last_step` when given."""
-    path = runs.RunFolder(run).curve
+    path = folders.RunFolder(run).curve
     if not path.exists():
         if last_step is not None:
             raise UnreadableRun("curve.csv is missing")
@@ -338,7 +338,7 @@ def write_report(folder, at=None, baseline=None):
     paired difference to `baseline` (default: `default_baseline` of the
     sweep's models; none when the sweep has no dense network)."""
     folder = pathlib.Path(folder)
-    with runs.lock(folder):  # not while a sweep writes into it
+    with folders.lock(folder):  # not while a sweep writes into it
         return _write_report(folder, at, baseline)
 
 
@@ -353,9 +353,9 @@ def _write_report(folder, at, baseline):
     writer = csv.DictWriter(buffer, fieldnames=list(rows[0]))
     writer.writeheader()
     writer.writerows(rows)
-    files = runs.SweepFolder(folder)
-    runs.atomic_write_text(files.report_csv, buffer.getvalue())
-    runs.atomic_write_text(files.curves_csv, curves_csv(folder))
+    files = folders.SweepFolder(folder)
+    folders.atomic_write_text(files.report_csv, buffer.getvalue())
+    folders.atomic_write_text(files.curves_csv, curves_csv(folder))
     text = (
         f"# Sweep report: {sweep.options.battery}, {sweep.options.steps} steps, seeds {brief(sweep.seeds)}, "
         f"protocol {sweep.options.protocol}\n\n"
@@ -376,13 +376,13 @@ def _write_report(folder, at, baseline):
     if unreadable:
         text += "\nRuns whose files could not be read (counted as unreadable, never scored):\n\n" + "".join(
             f"- {line}\n" for line in unreadable)
-    runs.atomic_write_text(files.report, text)
+    folders.atomic_write_text(files.report, text)
     for metric in METRICS:  # response accuracy: curves.png, performance_vs_d.png; others suffixed
         suffix = "" if metric == "response_accuracy" else f"_{metric}"
         figures = ((f"curves{suffix}.png", plot_curves(folder, metric)),
                    (f"performance_vs_d{suffix}.png", plot_against_d(folder, at[-1], metric)))
         for name, fig in figures:
-            runs.atomic_write(folder / name, lambda temp, fig=fig: fig.savefig(temp, dpi=100, format="png"))
+            folders.atomic_write(folder / name, lambda temp, fig=fig: fig.savefig(temp, dpi=100, format="png"))
             plt.close(fig)
     return text
 

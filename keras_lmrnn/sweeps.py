@@ -35,10 +35,10 @@ import sys
 import threading
 import time
 
-from keras_lmrnn import runner, runs
+from keras_lmrnn import folders, runner
 from keras_lmrnn.specs import ModelSpec
 
-SWEEP_FILE = runs.SweepFolder.RECORD
+SWEEP_FILE = folders.SweepFolder.RECORD
 FORMAT = 1
 # The states of a run that a rerun of its sweep leaves as they are.
 FINAL = ("complete", "diverged")
@@ -170,7 +170,7 @@ def run_name(spec, seed):
     >>> run_name("lmrnn:n=400,d=4", 0), run_name("l1:n=400,l1=1e-4", 12)
     ('lmrnn_n=400_d=4__seed0', 'l1_n=400_l1=1e-4__seed12')
     """
-    return runs.folder_name(spec) + f"__seed{seed}"
+    return folders.folder_name(spec) + f"__seed{seed}"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -260,7 +260,7 @@ def read_sweep(folder):
     ...     read_sweep(tmp) == sweep
     True
     """
-    path = runs.SweepFolder(folder).record
+    path = folders.SweepFolder(folder).record
     try:
         sweep = Sweep.from_record(json.loads(path.read_text()))
     except FileNotFoundError:
@@ -303,7 +303,7 @@ def check_finished(folder, sweep, finished):
     for name, spec, seed in finished:
         run = pathlib.Path(folder) / name
         try:
-            recorded = runs.RunFolder(run).read_config()
+            recorded = folders.RunFolder(run).read_config()
             if not isinstance(recorded, dict):
                 raise ValueError
         except (OSError, ValueError):
@@ -388,7 +388,7 @@ def trained_under(folder, names):
     found = {}
     for name in names:
         try:
-            backend = runs.RunFolder(pathlib.Path(folder) / name).read_config().get("backend")
+            backend = folders.RunFolder(pathlib.Path(folder) / name).read_config().get("backend")
         except (OSError, ValueError, AttributeError):
             continue
         if isinstance(backend, str):
@@ -413,11 +413,11 @@ def status(folder, name):
     ...     before, status(tmp, "dense_n=64__seed0")
     ('missing', 'started')
     """
-    return runs.RunFolder(pathlib.Path(folder) / name).status()
+    return folders.RunFolder(pathlib.Path(folder) / name).status()
 
 
 def _step(folder, name):
-    return runs.RunFolder(pathlib.Path(folder) / name).step() or 0
+    return folders.RunFolder(pathlib.Path(folder) / name).step() or 0
 
 
 def worker_threads(jobs):
@@ -636,7 +636,7 @@ def _duration(seconds):
 def _finished_line(folder, name, spec, seed, code, wall):
     run = pathlib.Path(folder) / name
     if code == DONE:
-        summary = runs.RunFolder(run).read_summary()
+        summary = folders.RunFolder(run).read_summary()
         return f"done     {spec} seed {seed}: response accuracy {summary['response_accuracy']:.3f}, " \
                f"trial accuracy {summary['trial_accuracy']:.3f} (trained in {_duration(summary['wall_s'])})"
     if code == DIVERGED:
@@ -702,23 +702,23 @@ def run_sweep(folder, models, seeds, options, jobs=None, use_ray=False, ray_addr
     if not isinstance(jobs, int) or jobs < 1:
         raise SweepError(f"jobs must be an integer >= 1, got {jobs!r}")
     folder = pathlib.Path(folder)
-    exists = (folder / runs.MARKER).exists() and not overwrite
-    with runs.open_folder(folder, "sweep", overwrite=overwrite, resume=exists) as out:
+    exists = (folder / folders.MARKER).exists() and not overwrite
+    with folders.open_folder(folder, "sweep", overwrite=overwrite, resume=exists) as out:
         requested = sweep.record()
-        if runs.SweepFolder(out).record.exists():
+        if folders.SweepFolder(out).record.exists():
             recorded = read_sweep(out).record()
             different = _difference(recorded, requested)
             if different:
                 raise SweepError(f"{out} holds another sweep: {different}; use another --out, or --overwrite")
         else:
-            runs.atomic_write_text(runs.SweepFolder(out).record, json.dumps(requested, indent=2) + "\n")
+            folders.atomic_write_text(folders.SweepFolder(out).record, json.dumps(requested, indent=2) + "\n")
         backend = keras.backend.backend()
         # Training is deterministic: a diverged run would diverge again, so it is final too.
         before = {name: status(out, name) for name, _, _ in sweep.runs()}
         check_finished(out, sweep, [run for run in sweep.runs() if before[run[0]] in FINAL])
         todo = [(name, spec, seed) for name, spec, seed in sweep.runs() if before[name] not in FINAL]
         # The workers' logs are ours: an --overwrite may replace them, never a user's *.log.
-        runs.record_files(out, [f"{name}.log" for name, _, _ in todo])
+        folders.record_files(out, [f"{name}.log" for name, _, _ in todo])
         # Only when something is left to train: reading every run's config.json is not free.
         recorded = trained_under(out, [name for name, _, _ in sweep.runs()]) if todo else {}
         other = {b: n for b, n in recorded.items() if b != backend}
@@ -741,7 +741,7 @@ def run_sweep(folder, models, seeds, options, jobs=None, use_ray=False, ray_addr
         states = {name: status(out, name) for name, _, _ in sweep.runs()}
         unfinished = [name for name, state in states.items() if state not in FINAL]
         diverged = [name for name, state in states.items() if state == "diverged"]
-        if overwrite and not results.get("interrupted") and not runs.has_result(out):
+        if overwrite and not results.get("interrupted") and not folders.has_result(out):
             # open_folder puts the old contents back when this raises
             raise SweepError(
                 f"--overwrite: none of the {len(todo)} new runs reached a first checkpoint, so {out} keeps "
@@ -918,14 +918,14 @@ def _wait_until_free(folder, names, timeout=60.0):
     for name in names:
         while True:
             try:
-                runs.check_free(folder / name)
+                folders.check_free(folder / name)
                 break
-            except runs.FolderBusyError:
+            except folders.FolderBusyError:
                 if time.monotonic() >= deadline:
                     busy.append(name)
                     break
                 time.sleep(0.2)
-            except (runs.RunFolderError, OSError):  # gone or unreadable: nobody writes it
+            except (folders.RunFolderError, OSError):  # gone or unreadable: nobody writes it
                 break
     return busy
 
@@ -963,7 +963,7 @@ def worker_main(folder, name):
         options = sweep.run_options(seed)
         out = folder / name
         command = shlex.join(["keras-lmrnn", "train", "--model", spec, *_flags(options), "--out", str(out)])
-        resume = runs.RunFolder(out).config.exists()
+        resume = folders.RunFolder(out).config.exists()
         runner.run(out, spec, options, resume=resume, command=command, part="sweep")
     except training.TrainingDiverged as error:
         print(error, file=sys.stderr)

@@ -8,7 +8,7 @@ in the same order and ends with the same weights as an uninterrupted one
 The step of a checkpoint is stored inside it (the optimizer's iteration
 count), so a resumed run is exact or refused, never silently shifted; a run
 whose loss turns NaN stops with `TrainingDiverged`. The output folder is a
-run folder (`keras_lmrnn.runs`): marked, locked while written, and never
+run folder (`keras_lmrnn.folders`): marked, locked while written, and never
 replaced unless it is one that keras-lmrnn made.
 
 Files written to the output folder:
@@ -46,7 +46,7 @@ import time
 import keras
 import numpy as np
 
-from keras_lmrnn import runs
+from keras_lmrnn import folders
 from keras_lmrnn.evaluation import mean_performance
 from keras_lmrnn.validation import check_int, check_multiple, check_number
 
@@ -100,7 +100,7 @@ def compile_for_tasks(model, learning_rate=1e-3, clipnorm=0.0, optimizer="adam")
     return model
 
 
-atomic_write = runs.atomic_write  # the one atomic writer, kept here for old imports
+atomic_write = folders.atomic_write  # the one atomic writer, kept here for old imports
 
 
 class TrainingDiverged(RuntimeError):
@@ -111,7 +111,7 @@ class TrainingDiverged(RuntimeError):
     none).
     """
 
-    keeps_folder = True  # a result: the run folder keeps its record (state.json), see runs.open_folder
+    keeps_folder = True  # a result: the run folder keeps its record (state.json), see folders.open_folder
 
     def __init__(self, step, loss, checkpoint_step, folder, what=None, clipnorm=None):
         self.step, self.loss, self.checkpoint_step = step, loss, checkpoint_step
@@ -247,7 +247,7 @@ def load_checkpoint(run):
         CheckpointError: the checkpoint or `state.json` is unreadable, or
             `state.json` records a step the checkpoint does not hold.
     """
-    folder = runs.RunFolder(run)
+    folder = folders.RunFolder(run)
     path = folder.checkpoint
     if not path.is_file():
         return None
@@ -306,7 +306,7 @@ def train(
             state, is used).
         dataset: a `TaskDataset` with at least `steps` batches.
         steps: total number of gradient steps.
-        out_dir: the run folder (see `keras_lmrnn.runs`): made if missing;
+        out_dir: the run folder (see `keras_lmrnn.folders`): made if missing;
             an existing one is refused unless `resume` or `overwrite`.
         eval_data: a `keras_lmrnn.evaluation.EvaluationData` to evaluate
             every `eval_every` steps
@@ -344,7 +344,7 @@ def train(
         TrainingDiverged: the loss became NaN or infinite (nothing past the
             last finite checkpoint is kept).
         CheckpointError: resuming from an unreadable checkpoint.
-        keras_lmrnn.runs.RunFolderError: `out_dir` cannot be used as asked.
+        keras_lmrnn.folders.RunFolderError: `out_dir` cannot be used as asked.
     """
     steps = check_int("steps", steps, 1)
     eval_every = check_int("eval_every", eval_every, 1)
@@ -359,7 +359,7 @@ def train(
             f"batches, fewer than steps={steps}."
         )
     out = pathlib.Path(out_dir)
-    with runs.open_folder(out, "run", overwrite=overwrite, resume=resume):
+    with folders.open_folder(out, "run", overwrite=overwrite, resume=resume):
         return _train_in(
             model, dataset, steps, out, eval_data, eval_every, compile_args, resume, verbose, on_checkpoint,
             keep_checkpoints, callbacks,
@@ -385,10 +385,10 @@ def _keep(model, out, step, every):
 
 def _train_in(model, dataset, steps, out, eval_data, eval_every, compile_args, resume, verbose, on_checkpoint,
               keep_checkpoints=0, callbacks=()):
-    run = runs.RunFolder(out)
+    run = folders.RunFolder(out)
     checkpoint = load_checkpoint(out) if resume else None
     if not resume and run.checkpoint.exists():
-        raise runs.RunFolderError(f"{out} already holds a checkpoint; resume it or overwrite it")
+        raise folders.RunFolderError(f"{out} already holds a checkpoint; resume it or overwrite it")
     if checkpoint is not None:
         model, start = checkpoint
         run.write_state({"step": start})  # in step with the checkpoint
@@ -469,7 +469,7 @@ def _train_in(model, dataset, steps, out, eval_data, eval_every, compile_args, r
 
 
 def _write_curve_header(out):
-    runs.atomic_write_text(runs.RunFolder(out).curve, ",".join(CURVE_FIELDS) + "\r\n")  # as csv.writer ends rows
+    folders.atomic_write_text(folders.RunFolder(out).curve, ",".join(CURVE_FIELDS) + "\r\n")  # as csv.writer ends rows
 
 
 def read_curve(run):
@@ -487,7 +487,7 @@ def read_curve_metrics(run):
     """{metric: {step: mean over tasks}} for every metric of `run/curve.csv`
     (a metric an older run did not record is left out of its steps)."""
     by_step = {metric: {} for metric in CURVE_FIELDS[2:]}
-    with open(runs.RunFolder(run).curve, newline="") as f:
+    with open(folders.RunFolder(run).curve, newline="") as f:
         for row in csv.DictReader(f):
             for metric, steps in by_step.items():
                 if row.get(metric) not in (None, ""):
@@ -497,14 +497,14 @@ def read_curve_metrics(run):
 
 def _read_curve(out):
     """The curve already in `out`, starting a fresh curve.csv if there is none."""
-    if not runs.RunFolder(out).curve.exists():
+    if not folders.RunFolder(out).curve.exists():
         _write_curve_header(out)
         return []
     try:
         return read_curve(out)
     except (ValueError, KeyError, TypeError):
         raise CheckpointError(
-            f"{runs.RunFolder(out).curve} is unreadable; delete it to resume without the earlier curve points, "
+            f"{folders.RunFolder(out).curve} is unreadable; delete it to resume without the earlier curve points, "
             "or start the run again with --overwrite"
         ) from None
 
@@ -513,7 +513,7 @@ def _evaluate(model, eval_data, step, out):
     table = eval_data.evaluate(model)
     # Rows of a step past the checkpoint (from an interrupted run) are
     # replaced, so each step appears once.
-    path = runs.RunFolder(out).curve
+    path = folders.RunFolder(out).curve
     with open(path, newline="") as f:
         kept = [r for r in csv.reader(f)][1:]
     kept = [r for r in kept if int(r[0]) < step]

@@ -1,6 +1,8 @@
 """Task variance, clusters, lesions and their figures (keras_lmrnn.analysis)."""
 
 import io
+import subprocess
+import sys
 
 import keras
 import numpy as np
@@ -410,3 +412,18 @@ def test_the_package_reexports_each_jobs_module_whole_and_once():
     assert {"activity", "cluster_units", "lesion_clusters", "plot_feature_map", "task_variance"} <= set(owner)
     # no job module shadows one of the package's functions (analysis.activity is the function)
     assert not set(jobs) & set(analysis.__all__) and callable(analysis.activity)
+
+
+def test_the_old_module_name_still_works_with_a_warning():
+    # keras_lmrnn.analyze was renamed keras_lmrnn.analysis.full (#28): a user's import keeps working
+    # for a release, and says so.
+    code = ("import warnings\n"
+            "with warnings.catch_warnings(record=True) as caught:\n"
+            "    warnings.simplefilter('always')\n"
+            "    from keras_lmrnn import analyze\n"
+            "from keras_lmrnn.analysis import full\n"
+            "assert analyze.analyze is full.analyze and analyze.write is full.write\n"
+            "print([str(w.message) for w in caught if w.category is FutureWarning])\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert "keras_lmrnn.analyze is now keras_lmrnn.analysis.full" in result.stdout

@@ -7,7 +7,7 @@ import sys
 import numpy as np
 import pytest
 
-from keras_lmrnn import cli, runs, zoo
+from keras_lmrnn import cli, folders, zoo
 
 TINY_RUN = ["--battery", "yang20", "--steps", "40", "--batch-size", "16", "--seq-len", "60", "--eval-every", "20",
             "--trials-per-task", "2", "--quiet"]
@@ -47,7 +47,7 @@ def test_analyze_a_preset(capsys, tmp_path):
     assert arrays["lesion_change"].shape == (record["methods"]["agglomerative"]["k"], 20)
     for name in ("feature_map_agglomerative.png", "feature_map_kmeans.png", "silhouette.png", "lesions.png", "ftv.png"):
         assert (out / name).stat().st_size > 1000, name
-    assert runs.kind_of(out) == "analysis" and runs.foreign_entries(out) == []
+    assert folders.kind_of(out) == "analysis" and folders.foreign_entries(out) == []
 
 
 def test_analyze_a_run_over_training(capsys, tmp_path, kept_run):
@@ -76,8 +76,8 @@ def test_analyze_records_a_presets_weights(tmp_path):
 
 HOLD = """
 import sys, time
-from keras_lmrnn import runs
-with runs.lock(sys.argv[1]):
+from keras_lmrnn import folders
+with folders.lock(sys.argv[1]):
     print("locked", flush=True)
     time.sleep(120)
 """

@@ -19,7 +19,7 @@ import keras
 import numpy as np
 import pytest
 
-from keras_lmrnn import cli, devices, runner, runs
+from keras_lmrnn import cli, devices, folders, runner
 
 TINY = ["--battery", "yang20", "--steps", "4", "--batch-size", "4", "--seq-len", "30",
         "--eval-every", "2", "--trials-per-task", "2", "--quiet"]
@@ -47,7 +47,7 @@ def digest(folder):
     folder = pathlib.Path(folder)
     return {
         str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(folder.rglob("*")) if p.is_file() and p.name != runs.LOCK
+        for p in sorted(folder.rglob("*")) if p.is_file() and p.name != folders.LOCK
     }
 
 
@@ -119,8 +119,8 @@ def test_overwrite_replaces_our_own_run(capsys, run_copy):
 
 HOLD = """
 import sys, time
-from keras_lmrnn import runs
-with runs.lock(sys.argv[1]):
+from keras_lmrnn import folders
+with folders.lock(sys.argv[1]):
     print("locked", flush=True)
     time.sleep(120)
 """
@@ -408,8 +408,8 @@ def test_resume_of_a_missing_run_is_one_line(capsys, tmp_path):
 
 def test_run_files_get_the_users_normal_permissions(finished_run):
     for path in finished_run.iterdir():
-        if path.name != runs.LOCK:
-            assert path.stat().st_mode & 0o777 == runs.FILE_MODE, path.name
+        if path.name != folders.LOCK:
+            assert path.stat().st_mode & 0o777 == folders.FILE_MODE, path.name
 
 
 def test_config_records_the_command_without_the_programs_path(finished_run):
@@ -475,7 +475,7 @@ def test_killed_at_random_points_of_checkpoint_writes_resume_exactly(capsys, tmp
         assert status == 0, (target, phase, err)
         assert_same_weights(out, reference)
         assert (out / "curve.csv").read_text() == (reference / "curve.csv").read_text(), (target, phase)
-        assert not list(out.glob(runs.TEMP_PREFIX + "*")), (target, phase)
+        assert not list(out.glob(folders.TEMP_PREFIX + "*")), (target, phase)
 
 
 def test_existing_output_files_are_replaced_only_with_overwrite(capsys, tmp_path, finished_run):
@@ -495,7 +495,7 @@ def test_existing_output_files_are_replaced_only_with_overwrite(capsys, tmp_path
 def test_a_table_evaluate_wrote_into_a_run_is_the_runs_own(capsys, run_copy):
     status, _, err = run_cli(capsys, "evaluate", run_copy, "--trials-per-task", "1", "--csv", run_copy / "eval.csv")
     assert status == 0, err
-    assert runs.foreign_entries(run_copy) == []
+    assert folders.foreign_entries(run_copy) == []
     status, _, err = run_cli(capsys, "train", "--model", SPEC, *TINY, "--out", run_copy, "--overwrite")
     assert status == 0, err
     assert not (run_copy / "eval.csv").exists()
@@ -507,7 +507,7 @@ def test_a_table_evaluate_wrote_into_a_run_is_the_runs_own(capsys, run_copy):
 def test_resume_writes_no_file_through_a_link(capsys, tmp_path, finished_run):
     run = tmp_path / "run"
     run.mkdir()
-    shutil.copy(finished_run / runs.MARKER, run)
+    shutil.copy(finished_run / folders.MARKER, run)
     shutil.copy(finished_run / "config.json", run)
     victim = tmp_path / "victim.csv"
     victim.write_text("mine")

@@ -14,7 +14,7 @@ import keras
 import numpy as np
 import pytest
 
-from keras_lmrnn import cli, runs, sweep_report, sweeps
+from keras_lmrnn import cli, folders, sweep_report, sweeps
 
 TINY = ["--battery", "yang20", "--steps", "4", "--batch-size", "4", "--seq-len", "30",
         "--eval-every", "2", "--trials-per-task", "2", "--quiet"]
@@ -90,7 +90,7 @@ def test_a_tiny_sweep_makes_every_run_and_a_report(tiny_sweep):
     for name in ("report.csv", "report.md", "curves.png", "performance_vs_d.png"):
         assert (tiny_sweep / name).stat().st_size > 100, name
     assert "| `dense:n=16` | 2/2 |" in (tiny_sweep / "report.md").read_text()
-    assert runs.foreign_entries(tiny_sweep) == []
+    assert folders.foreign_entries(tiny_sweep) == []
 
 
 def test_a_sweep_run_equals_the_same_train_run(tiny_sweep, tmp_path):
@@ -211,7 +211,7 @@ def test_a_sweep_continues_only_under_the_backend_its_runs_were_trained_under(ca
     shutil.rmtree(out / sweeps.run_name(SPECS[1], 1))  # one run left to train
     config = out / sweeps.run_name(SPECS[0], 0) / "config.json"
     record = json.loads(config.read_text())
-    runs.atomic_write_text(config, json.dumps({**record, "backend": "another"}))
+    folders.atomic_write_text(config, json.dumps({**record, "backend": "another"}))
     status, _, err = run_cli(capsys, "sweep", "--models", *SPECS, "--seeds", "0-1", *TINY, "--out", out)
     assert status == 2 and "KERAS_BACKEND=another" in err and f"running: {keras.backend.backend()}" in err, err
     assert not (out / sweeps.run_name(SPECS[1], 1)).exists()
@@ -219,8 +219,8 @@ def test_a_sweep_continues_only_under_the_backend_its_runs_were_trained_under(ca
 
 HOLD = """
 import sys, time
-from keras_lmrnn import runs
-with runs.lock(sys.argv[1]):
+from keras_lmrnn import folders
+with folders.lock(sys.argv[1]):
     print("locked", flush=True)
     time.sleep(120)
 """
@@ -257,12 +257,12 @@ def test_an_overwrite_refused_after_the_folder_was_opened_keeps_the_old_sweep(ca
 
     out = tmp_path / "s"
     shutil.copytree(tiny_sweep, out)
-    before = {str(p.relative_to(out)): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file() and p.name != runs.LOCK}
+    before = {str(p.relative_to(out)): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file() and p.name != folders.LOCK}
     monkeypatch.setitem(sys.modules, "ray", None)  # refused only once the folder is open
     status, _, err = run_cli(capsys, "sweep", "--models", SPECS[0], "--seeds", "0", *TINY, "--out", out,
                              "--overwrite", "--ray")
     assert status == 2 and "--ray needs Ray" in err, err
-    after = {str(p.relative_to(out)): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file() and p.name != runs.LOCK}
+    after = {str(p.relative_to(out)): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file() and p.name != folders.LOCK}
     assert after == before
     assert [p.name for p in tmp_path.iterdir()] == ["s"]  # nothing left beside it
 
@@ -287,7 +287,7 @@ def test_a_killed_worker_is_retried_and_ends_as_an_uninterrupted_run(tmp_path, b
         time.sleep(0.2)
         try:
             step = json.loads((run / "state.json").read_text())["step"]
-            pid = int((run / runs.LOCK).read_text())
+            pid = int((run / folders.LOCK).read_text())
         except (OSError, ValueError, KeyError):
             continue
         if 4 <= step < 40:
@@ -347,7 +347,7 @@ def test_ctrl_c_reports_the_unfinished_runs_and_the_rerun_finishes_them(tmp_path
     out_text, err_text = sweep.communicate(timeout=300)
     assert sweep.returncode == 130, err_text[-3000:]
     for run in out.glob("*__seed0"):
-        runs.check_free(run)  # no worker left writing (FolderBusyError otherwise)
+        folders.check_free(run)  # no worker left writing (FolderBusyError otherwise)
     assert "runs unfinished" in out_text and "run the same command again" in err_text
     if engine == "local":  # (Ray writes lines of its own)
         assert len(err_text.strip().splitlines()) == 1, err_text
@@ -502,9 +502,9 @@ def test_workers_of_a_sweep_killed_outright_stop_too(tmp_path, backend, when):
             deadline = time.time() + 30
             while True:
                 try:
-                    runs.check_free(run)
+                    folders.check_free(run)
                     break
-                except runs.FolderBusyError:
+                except folders.FolderBusyError:
                     assert time.time() < deadline, "the run folder stayed locked after its worker stopped"
                     time.sleep(0.5)
         if when == "training":
@@ -516,7 +516,7 @@ def test_workers_of_a_sweep_killed_outright_stop_too(tmp_path, backend, when):
 
 def _contents(folder):
     return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*"))
-            if p.is_file() and p.name != runs.LOCK}
+            if p.is_file() and p.name != folders.LOCK}
 
 
 def test_an_overwrite_keeps_a_users_log_file(capsys, tmp_path, tiny_sweep):

@@ -55,7 +55,7 @@ def test_evaluation_callback_inside_fit():
 
 
 def test_kept_checkpoints_hold_the_weights_of_their_step(tmp_path):
-    from keras_lmrnn import runs
+    from keras_lmrnn import folders
 
     spec = "lmrnn:n=16,d=1,seed=2"
     kept = training.train(models.build_model(spec, data().input_size), data(), 8, tmp_path / "kept",
@@ -71,9 +71,9 @@ def test_kept_checkpoints_hold_the_weights_of_their_step(tmp_path):
     last.load_weights(training.kept_checkpoint(tmp_path / "kept", 8))
     for a, b in zip(last.get_weights(), kept["model"].get_weights()):
         np.testing.assert_array_equal(a, b)
-    assert runs.foreign_entries(tmp_path / "kept") == []
+    assert folders.foreign_entries(tmp_path / "kept") == []
     (tmp_path / "kept" / "checkpoints" / "mine.txt").write_text("x")
-    assert [p.name for p in runs.foreign_entries(tmp_path / "kept")] == ["mine.txt"]
+    assert [p.name for p in folders.foreign_entries(tmp_path / "kept")] == ["mine.txt"]
 
 
 def test_keep_checkpoints_must_be_a_multiple_of_eval_every(tmp_path):

@@ -26,7 +26,7 @@ import shutil
 import sys
 import tempfile
 
-from keras_lmrnn.runs import RunFolder, SweepFolder
+from keras_lmrnn.folders import RunFolder, SweepFolder
 
 RUN_FILES = RunFolder.SMALL_FILES
 SWEEP_FILES = SweepFolder.SMALL_FILES
@@ -38,7 +38,7 @@ def main():
     parser.add_argument("dest", type=pathlib.Path)
     args = parser.parse_args()
 
-    from keras_lmrnn import runs
+    from keras_lmrnn import folders
     from keras_lmrnn.sweeps import FINAL, read_sweep, status
 
     sweep = read_sweep(args.sweep)
@@ -50,13 +50,13 @@ def main():
         if not same:
             sys.exit(f"{args.dest} exists and is not an export of the sweep in {args.sweep}; choose another folder")
         try:
-            runs.check_free(args.dest)
-        except runs.FolderBusyError as error:
+            folders.check_free(args.dest)
+        except folders.FolderBusyError as error:
             sys.exit(str(error))
     args.dest.mkdir(parents=True, exist_ok=True)
     for name in SWEEP_FILES:
         if (args.sweep / name).is_file():
-            runs.atomic_write(args.dest / name, lambda temp, name=name: shutil.copyfile(args.sweep / name, temp))
+            folders.atomic_write(args.dest / name, lambda temp, name=name: shutil.copyfile(args.sweep / name, temp))
     exported = kept = 0
     for name, _, _ in sweep.runs():
         if status(args.sweep, name) not in FINAL:
@@ -72,7 +72,7 @@ def main():
         try:
             for file in files:
                 shutil.copyfile(source / file, staging / file)
-            os.chmod(staging, 0o777 & ~runs._umask())  # mkdtemp's folder is private; a run folder is not
+            os.chmod(staging, 0o777 & ~folders._umask())  # mkdtemp's folder is private; a run folder is not
             os.rename(staging, target)
         finally:
             if staging.exists():

@@ -19,7 +19,7 @@ import time
 
 import keras
 
-from keras_lmrnn import dynamics, runs, zoo
+from keras_lmrnn import dynamics, folders, zoo
 
 COLUMNS = ["preset", "task", "points", "stable", "unstable", "marginal", "exact", "end_points",
            "end_points_dropped", "seconds", "backend"]
@@ -60,7 +60,7 @@ def main(argv=None):
     writer = csv.DictWriter(text, COLUMNS)
     writer.writeheader()
     writer.writerows(rows)
-    runs.atomic_write_text(out, text.getvalue())
+    folders.atomic_write_text(out, text.getvalue())
     print(f"wrote {out}")
 
 

@@ -86,14 +86,14 @@ def main():
 
     import keras
 
-    from keras_lmrnn import models, protocols, runs, tasks, zoo
+    from keras_lmrnn import folders, models, protocols, tasks, zoo
     from keras_lmrnn.evaluation import EvaluationData
     from keras_lmrnn.specs import ModelSpec
     from keras_lmrnn.zoo.registry import PRESETS
 
     if args.name not in PRESETS:
         sys.exit(f"{args.name!r} is not in zoo/registry.py; add it there first")
-    run = runs.RunFolder(args.run)
+    run = folders.RunFolder(args.run)
     config, summary, state = run.read_config(), run.read_summary(), run.read_state()
     if state["step"] != config["steps"]:
         sys.exit(f"run stopped at step {state['step']} of {config['steps']}: not a finished run")

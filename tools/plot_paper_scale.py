@@ -3,13 +3,17 @@
     python tools/plot_paper_scale.py
 
 Reads every docs/paper_scale/runs/<spec>__seed<k>/curve.csv (mean response
-accuracy over the 84 tasks at each evaluation), groups the runs by model spec and
-draws each model's mean over its seeds, with a standard-error band where there
-are two or more; diverged runs (no curve past step 0) are left out. Writes
+accuracy over the 84 tasks at each evaluation) and the runs of
+docs/paper_scale/curves_from_table.csv (the curves of the first runs, whose files
+were lost before they were committed: their per-checkpoint means as the README's
+table gave them, 3 decimals), groups the runs by model spec and draws each
+model's mean over its seeds, with a standard-error band where there are two or
+more; diverged runs (no curve past step 0) are left out. Writes
 docs/paper_scale/curves.png (through a temporary file).
 """
 
 import collections
+import csv
 import os
 import pathlib
 
@@ -22,16 +26,22 @@ from keras_lmrnn import training  # noqa: E402
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 RUNS = ROOT / "docs" / "paper_scale" / "runs"
+FROM_TABLE = ROOT / "docs" / "paper_scale" / "curves_from_table.csv"
 FIGURE = ROOT / "docs" / "paper_scale" / "curves.png"
 
 
 def curves():
     """{spec: [[(step, accuracy), ...] per seed]} of the runs that trained past step 0."""
+    every = {run.name: training.read_curve(run) for run in sorted(RUNS.iterdir())} if RUNS.is_dir() else {}
+    from_table = collections.defaultdict(list)
+    for row in csv.DictReader(open(FROM_TABLE)):
+        from_table[row["run"]].append((int(row["step"]), float(row["response_accuracy"])))
+    for name, curve in from_table.items():
+        every.setdefault(name, curve)  # a run's own files win over the table
     found = collections.defaultdict(list)
-    for run in sorted(RUNS.iterdir()):
-        curve = training.read_curve(run)
+    for name, curve in sorted(every.items()):
         if len(curve) > 1:
-            found[run.name.split("__seed")[0]].append(curve)
+            found[name.split("__seed")[0]].append(list(curve))
     return found
 
 

@@ -24,7 +24,7 @@ def main():
 
     import keras
 
-    from keras_lmrnn import models, runs, training
+    from keras_lmrnn import folders, models, training
 
     steps = [int(s) for s in args.at.split(",")]
     rows = [
@@ -33,10 +33,10 @@ def main():
         "|---|" + "---|" * (len(steps) + 3),
     ]
     for run in args.runs:
-        config = runs.RunFolder(run).read_config()
+        config = folders.RunFolder(run).read_config()
         curve = dict(training.read_curve(run))
         evaluated = np.mean([float(r["response_accuracy"]) for r in csv.DictReader(open(run / "eval.csv"))])
-        counts = models.count_weights(keras.models.load_model(runs.RunFolder(run).checkpoint), args.threshold)
+        counts = models.count_weights(keras.models.load_model(folders.RunFolder(run).checkpoint), args.threshold)
         at = " | ".join(f"{curve[s]:.3f}" if s in curve else "-" for s in steps)
         rows.append(
             f"| `{config['model']}` | {at} | {evaluated:.3f} | {counts['nonzero']} of {counts['total']} | "

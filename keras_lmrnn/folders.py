@@ -1,4 +1,6 @@
-"""Run folders: made, locked, replaced and written safely.
+"""Run and sweep folders: their files by name, and made, locked, replaced and written safely.
+
+`RunFolder` and `SweepFolder` name the files of a run and of a sweep.
 
 A run folder is a folder that keras-lmrnn made. It holds a marker file
 (`.keras-lmrnn`, JSON naming its kind) and, while a process writes to it, a
@@ -19,9 +21,9 @@ lock on `.keras-lmrnn.lock`. The rules that keep a user's files safe:
 
 Example:
 
->>> from keras_lmrnn import runs
->>> with runs.open_folder("runs/d4", kind="run") as folder:     # doctest: +SKIP
-...     runs.atomic_write_text(folder / "config.json", "{}")
+>>> from keras_lmrnn import folders
+>>> with folders.open_folder("runs/d4", kind="run") as folder:     # doctest: +SKIP
+...     folders.atomic_write_text(folder / "config.json", "{}")
 """
 
 import contextlib
