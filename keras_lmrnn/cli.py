@@ -563,11 +563,12 @@ def _analyze_in(args):
 
     try:
         result = full_analysis.analyze(model, battery, args.trials_per_task, args.seed, methods,
-                                 lesions=not args.no_lesions, stability=not args.no_stability, progress=progress)
+                                       lesions=not args.no_lesions, stability=not args.no_stability, progress=progress)
         history = None
         if args.over_training:
-            history, skipped = full_analysis.clusters_over_training(args.model, battery, args.trials_per_task, args.seed,
-                                                              methods[0], progress=progress)
+            history, skipped = full_analysis.cluster_history(args.model, battery, args.trials_per_task, args.seed,
+                                                             methods[0], stability=not args.no_stability,
+                                                             progress=progress)
             if skipped:
                 print(f"  steps {skipped}: too few active units to cluster; left out")
     except ValueError as error:  # e.g. too few active units to cluster

@@ -58,6 +58,9 @@ def test_analyze_a_run_over_training(capsys, tmp_path, kept_run):
     record = json.loads((out / "clusters.json").read_text())
     steps = [point["step"] for point in record["over_training"]]
     assert steps and set(steps) <= {0, 20, 40} and 40 in steps
+    for point in record["over_training"]:  # every k over training comes with its stability (issue #27)
+        assert isinstance(point["clear"], bool) and -1 <= point["split_half_ari_mean"] <= 1
+        assert point["verdict"].startswith(f"k = {point['k']} " if point["clear"] else "no clear k")
     assert (out / "clusters_over_training.png").stat().st_size > 1000
     assert not (out / "lesions.png").exists()
     source = record["source"]  # which weights were analysed

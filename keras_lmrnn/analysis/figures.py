@@ -216,12 +216,25 @@ def plot_ftv(tv, task_names, pairs=None, control=None, bins=20):
     return fig
 
 
+def _checkpoint_point(point):
+    """(step, k, clear) of one entry of a cluster history."""
+    if hasattr(point, "clusters"):
+        return point.step, point.clusters.k, point.stability is None or point.stability.clear
+    step, value = point
+    return step, (value.k if isinstance(value, ClusterResult) else int(value)), True
+
+
 def plot_clusters_over_training(history, label=None):
     """The chosen number of clusters at each saved checkpoint (paper Fig. 7b).
 
+    A k whose stability was measured and found not clear ("no clear k") is
+    drawn as an open marker; every other k as a filled one.
+
     Args:
-        history: a list of `(step, k)` or `(step, ClusterResult)` pairs, or a
-            dict `label -> such a list` for several lines.
+        history: a list of `(step, k)` or `(step, ClusterResult)` pairs or of
+            checkpoints with `.step`, `.clusters` and `.stability` (as
+            `analysis.full.cluster_history` gives), or a dict `label -> such
+            a list` for several lines.
         label: the legend label of a single list.
 
     Example:
@@ -231,13 +244,19 @@ def plot_clusters_over_training(history, label=None):
     series = history if isinstance(history, dict) else {label: history}
     fig = _figure(5, 3.5)
     ax = fig.add_subplot()
+    unclear_drawn = False
     for (name, points), color in zip(series.items(), _colors(len(series))):
-        points = sorted(points, key=lambda point: point[0])
-        steps = [step for step, _ in points]
-        ks = [value.k if isinstance(value, ClusterResult) else int(value) for _, value in points]
-        ax.plot(steps, ks, "o-", color=color, label=name)
+        points = sorted((_checkpoint_point(point) for point in points), key=lambda point: point[0])
+        steps = [step for step, _, _ in points]
+        ks = [k for _, k, _ in points]
+        ax.plot(steps, ks, "-", color=color, label=name)
+        for step, k, clear in points:
+            ax.plot([step], [k], "o", color=color, markerfacecolor=color if clear else "white")
+            unclear_drawn = unclear_drawn or not clear
     ax.set_xlabel("Training step")
     ax.set_ylabel("Number of clusters")
+    if unclear_drawn:
+        ax.set_title("open marker: no clear k", fontsize=8)
     if any(name is not None for name in series):
         ax.legend(frameon=False)
     return fig

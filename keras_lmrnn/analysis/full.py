@@ -18,6 +18,7 @@ Example:
 >>> full.write(result, "analysis/d2")                                     # doctest: +SKIP
 """
 
+import dataclasses
 import json
 import pathlib
 import time
@@ -87,11 +88,51 @@ def analyze(model, battery, trials_per_task=32, seed=0, methods=analysis.METHODS
     return result
 
 
-def clusters_over_training(run, battery, trials_per_task=32, seed=0, method="agglomerative", progress=None):
-    """[(step, ClusterResult)] of the weights a run kept over training.
+@dataclasses.dataclass(frozen=True)
+class CheckpointClusters:
+    """The clusters of one kept checkpoint of a run (`cluster_history`).
 
-    Steps whose network has too few active units (early training) are left
-    out of the list and named in the second return value.
+    Attributes:
+        step: the training step of the weights.
+        clusters: the `analysis.ClusterResult` of the active units.
+        stability: its `analysis.ClusterStability` (k or "no clear k"), or None
+            when not measured.
+
+    Example:
+
+    >>> CheckpointClusters(1000, None, None).step
+    1000
+    """
+
+    step: int
+    clusters: object
+    stability: object = None
+
+
+def cluster_history(run, battery, trials_per_task=32, seed=0, method="agglomerative", stability=True, repeats=10,
+                    progress=None):
+    """The clusters of every checkpoint a run kept (`train --keep-checkpoints`): paper Fig. 7b.
+
+    Args:
+        run: a run folder trained with `--keep-checkpoints`.
+        battery: the battery it was trained on.
+        trials_per_task: evaluation trials per task (default 32; stability needs >= 4).
+        seed: seed of the trials, k-means, the splits and the rotation control.
+        method: "agglomerative" (the paper's ward) or "kmeans".
+        stability: also measure each partition's split-half stability and
+            rotation control (`analysis.cluster_stability`), so that each k
+            reads as a number or "no clear k".
+        repeats: split-half repeats of the stability measure.
+        progress: optional `f(text)` called at each checkpoint.
+
+    Returns:
+        ([CheckpointClusters], skipped steps): steps whose network has too few
+        active units to cluster (early training) are skipped and named.
+
+    Example:
+
+    >>> history, skipped = cluster_history("runs/d4", "modcog84")   # doctest: +SKIP
+    >>> [(c.step, c.clusters.k, c.stability.clear) for c in history]  # doctest: +SKIP
     """
     kept = training.kept_checkpoints(run)
     if not kept:
@@ -105,13 +146,42 @@ def clusters_over_training(run, battery, trials_per_task=32, seed=0, method="agg
         if progress:
             progress(f"step {step}")
         model.load_weights(path)
-        tv = analysis.task_variance(analysis.activity(model, battery, trials_per_task=trials_per_task, seed=seed))
+        act = analysis.activity(model, battery, trials_per_task=trials_per_task, seed=seed)
         try:
-            ntv, units = analysis.normalize(tv)
-            history.append((step, analysis.cluster_units(ntv, method=method, seed=seed, units=units)))
+            ntv, units = analysis.normalize(analysis.task_variance(act))
+            found = analysis.cluster_units(ntv, method=method, seed=seed, units=units)
         except ValueError:
             skipped.append(step)
+            continue
+        measured = analysis.cluster_stability(act, found, repeats=repeats, seed=seed) if stability else None
+        history.append(CheckpointClusters(step, found, measured))
     return history, skipped
+
+
+def clusters_over_training(run, battery, trials_per_task=32, seed=0, method="agglomerative", progress=None):
+    """[(step, ClusterResult)] of the weights a run kept over training
+    (`cluster_history` without the stability measure).
+
+    Steps whose network has too few active units (early training) are left
+    out of the list and named in the second return value.
+
+    Example:
+
+    >>> history, skipped = clusters_over_training("runs/d4", "modcog84")   # doctest: +SKIP
+    """
+    history, skipped = cluster_history(run, battery, trials_per_task, seed, method, stability=False, progress=progress)
+    return [(c.step, c.clusters) for c in history], skipped
+
+
+def _checkpoint_record(point):
+    """clusters.json's entry for one checkpoint: its k, and whether that k is clear."""
+    if not isinstance(point, CheckpointClusters):  # a (step, ClusterResult) pair
+        point = CheckpointClusters(*point)
+    entry = {"step": int(point.step), "k": int(point.clusters.k)}
+    if point.stability is not None:
+        entry.update(clear=point.stability.clear, verdict=point.stability.verdict(),
+                     split_half_ari_mean=round(point.stability.agreement, 4))
+    return entry
 
 
 def clusters_record(result):
@@ -179,7 +249,8 @@ def write(result, folder, history=None, overwrite=False):
     """Writes analysis.npz, clusters.json and the figures into `folder`.
 
     `folder` is an analysis folder (see `keras_lmrnn.folders`): made if missing,
-    replaced only with `overwrite`. `history` is `clusters_over_training`'s list.
+    replaced only with `overwrite`. `history` is `cluster_history`'s list (or
+    `clusters_over_training`'s pairs).
     """
     import io
 
@@ -203,7 +274,7 @@ def write(result, folder, history=None, overwrite=False):
         if "source" in result:
             record["source"] = result["source"]
         if history:
-            record["over_training"] = [{"step": int(step), "k": int(found.k)} for step, found in history]
+            record["over_training"] = [_checkpoint_record(point) for point in history]
         folders.atomic_write_text(out / "clusters.json", json.dumps(record, indent=2) + "\n")
         figures = {f"feature_map_{method}.png": analysis.plot_feature_map(result["ntv"], found, result["task_names"])
                    for method, found in result["clusters"].items()}
