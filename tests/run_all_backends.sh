@@ -8,7 +8,9 @@
 # (sweeps and their workers, Ray, kills, notebooks, the CLI) and the rest: six
 # pieces pack onto the cores better than three whole runs, TEST_JOBS at a
 # time (default: 2 where the machine has 2 or more cores, else 1), longest
-# first.
+# first. The test modules that touch no backend (conftest.py's BACKEND_FREE) run
+# once, under TensorFlow (the shorter pieces; under PyTorch test_trial_env skips
+# its import check).
 # One piece keeps about one core busy (much of it is starting processes and
 # kernels). Not 3 at a time on 2 cores: the JAX run then starves (XLA's CPU
 # threads wait on busy cores): in .ci/run at 1e96c88, three whole-backend
@@ -44,7 +46,7 @@ ignore_process_tests=("${process_tests[@]/#/--ignore=}")
 piece() {  # runs pytest under backend $1 as piece $2; output and exit status go to files
   local backend=$1 name=$2 start=$SECONDS status=0
   shift 2
-  KERAS_BACKEND=$backend .venv/bin/python -m pytest -q --durations=10 "$@" > "$logs/$name.log" 2>&1 || status=$?
+  KERAS_LMRNN_BACKEND_FREE_UNDER=tensorflow KERAS_BACKEND=$backend .venv/bin/python -m pytest -q --durations=10 "$@" > "$logs/$name.log" 2>&1 || status=$?
   echo "$status $((SECONDS - start))" > "$logs/$name.status"
 }
 
