@@ -99,6 +99,7 @@ def _umask():
 
 
 FILE_MODE = 0o666 & ~_umask()
+FOLDER_MODE = 0o777 & ~_umask()  # what mkdir would give; mkdtemp's folders are private (0o700)
 
 
 # --- atomic writes --------------------------------------------------------

@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 
 import keras_lmrnn
-from keras_lmrnn import models, zoo
+from keras_lmrnn import folders, models, zoo
 
 from conftest import BACKENDS, REPO, run_python
 
@@ -161,6 +161,7 @@ def test_save_to_preset_writes_a_preset_that_loads_under_every_backend(tmp_path,
     model = small_model()
     folder = keras_lmrnn.save_to_preset(model, tmp_path / "mine", metadata={"battery": "yang20", "model": "lmrnn:n=16,d=1"})
     assert sorted(p.name for p in tmp_path.iterdir()) == ["mine"]  # no temporary folder left
+    assert folder.stat().st_mode & 0o777 == folders.FOLDER_MODE  # as mkdir makes it, not private to its writer
     assert same_model(keras_lmrnn.from_preset(folder), model)
     meta = zoo.metadata(folder)
     assert meta["weights_sha256"] == zoo.sha256(folder / "model.weights.h5") and meta["battery"] == "yang20"

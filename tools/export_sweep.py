@@ -72,7 +72,7 @@ def main():
         try:
             for file in files:
                 shutil.copyfile(source / file, staging / file)
-            os.chmod(staging, 0o777 & ~folders._umask())  # mkdtemp's folder is private; a run folder is not
+            os.chmod(staging, folders.FOLDER_MODE)  # mkdtemp's folder is private; a run folder is not
             os.rename(staging, target)
         finally:
             if staging.exists():

@@ -40,7 +40,8 @@ MODELS.update(PAPER_SCALE)
 # The models trained under each protocol, i.e. the presets there are.
 TRAINED = {
     # the default protocol (keras_lmrnn.protocols.DEFAULT), listed first
-    "neurogym-indegree": SMALL + ["modcog84_lmrnn_50x50_d6", "modcog84_autapse_50x50", "modcog84_dense_676"],
+    "neurogym-indegree": SMALL + ["modcog84_lmrnn_50x50_d6", "modcog84_lmrnn_50x50_d10", "modcog84_autapse_50x50",
+                          "modcog84_dense_676"],
     "lmrnn-v1": SMALL,
 }
 PRESETS = {f"{model}_{protocol}": MODELS[model] for protocol, trained in TRAINED.items() for model in trained}

@@ -28,6 +28,7 @@ import tempfile
 
 import numpy as np
 
+from keras_lmrnn import folders
 from keras_lmrnn.zoo import FILES, MANIFEST, PresetError, sha256, write_manifest
 
 
@@ -99,6 +100,7 @@ def save_to_preset(model, folder, metadata=None, card=None, example_input=None, 
     folder.parent.mkdir(parents=True, exist_ok=True)
     staging = pathlib.Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}-"))
     try:
+        os.chmod(staging, folders.FOLDER_MODE)  # mkdtemp's folder is private; a preset is not
         (staging / "config.json").write_text(model.to_json(indent=1))
         model.save_weights(staging / "model.weights.h5")
         example_output = np.asarray(model.predict(example_input, verbose=0))
