@@ -21,7 +21,7 @@
 # about 1,830 s of the run's 1,950 s, against 1,990 s for whole backends two
 # at a time (at e110d1a). At d9c247e (the backend-free modules once, under
 # TensorFlow): TensorFlow 705 + 434 s, PyTorch 1,109 + 314 s, JAX 1,206 + 697 s;
-# the suite stage 2,335 s (venv install included), the whole .ci/run about 2,560 s. Each backend's output (both shards) is printed whole, in backend
+# the suite stage 2,335 s (venv install included), the whole .ci/run about 2,550 s (02:02:46-02:45:20). Each backend's output (both shards) is printed whole, in backend
 # order, when all have ended; a backend fails if either shard fails or
 # collects no test. Arguments given (e.g. a test file) run unsharded, one
 # piece per backend. TEST_JOBS=1 runs the pieces one after another.
