@@ -64,6 +64,11 @@ def run_rows(run, spec, seed, battery, trials_per_task):
     } for point in history]
 
 
+def _clear(row):
+    """Whether a row's k is clear (a fresh row holds a bool, one read back from the CSV its text)."""
+    return row["clear"] in (True, "True")
+
+
 def plot(rows, path):
     """k against step per model: seeds as points (open: no clear k), the median of the clear ks as a line."""
     import matplotlib.pyplot as plt
@@ -76,11 +81,10 @@ def plot(rows, path):
         mine = [row for row in rows if row["model"] == model]
         steps = sorted({int(row["step"]) for row in mine})
         for row in mine:
-            clear = row["clear"] in (True, "True")
             ax.plot(int(row["step"]), int(row["k"]), "o", color=color, ms=4, alpha=0.8,
-                    markerfacecolor=color if clear else "white")
-        medians = [(s, statistics.median(int(r["k"]) for r in mine if int(r["step"]) == s and r["clear"] in (True, "True")))
-                   for s in steps if any(int(r["step"]) == s and r["clear"] in (True, "True") for r in mine)]
+                    markerfacecolor=color if _clear(row) else "white")
+        clear_ks = {s: [int(r["k"]) for r in mine if int(r["step"]) == s and _clear(r)] for s in steps}
+        medians = [(s, statistics.median(ks)) for s, ks in clear_ks.items() if ks]
         seeds = len({row["seed"] for row in mine})
         ax.plot([s for s, _ in medians], [m for _, m in medians], "-", color=color, label=f"{model} ({seeds} seeds)")
     ax.set_xlabel("training step")

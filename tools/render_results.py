@@ -124,10 +124,20 @@ def _seeds(runs):
     return f"{trained} + {diverged} diverged" if diverged else str(trained)
 
 
+def _mean(runs, metric, step):
+    """(mean, SE, n) over the runs that trained."""
+    return sweep_report.mean_and_error(list(_trained(runs, metric, step).values()))
+
+
+def _differences(found, model, baseline, metric, step):
+    """Model minus baseline on each seed where both trained, in seed order."""
+    a, b = _trained(found[model], metric, step), _trained(found[baseline], metric, step)
+    return [a[seed] - b[seed] for seed in sorted(a) if seed in b]
+
+
 def _difference(found, model, baseline, metric, step):
     """(mean, SE, n, ahead) of model minus baseline over the seeds where both trained."""
-    a, b = _trained(found[model], metric, step), _trained(found[baseline], metric, step)
-    diffs = [a[seed] - b[seed] for seed in sorted(a) if seed in b]
+    diffs = _differences(found, model, baseline, metric, step)
     return (*sweep_report.mean_and_error(diffs), sum(d > 0 for d in diffs))
 
 
@@ -143,7 +153,7 @@ def grid(folders, at=STEPS, models=None, bold_best=False, metric=METRIC):
     trained and how many diverged (never scored). `bold_best` marks each column's best mean."""
     found = _runs(folders)
     models = _models(found, models)
-    means = {(m, s): sweep_report.mean_and_error(list(_trained(found[m], metric, s).values())) for m in models for s in at}
+    means = {(m, s): _mean(found[m], metric, s) for m in models for s in at}
     best = {s: max(means[m, s][0] for m in models) for s in at}
     body = []
     for m in models:
@@ -160,10 +170,7 @@ def pairs_per_seed(folders, baseline, models, at=STEPS, metric=METRIC):
     found = _runs(folders)
     body = []
     for m in _models(found, [baseline, *models])[1:]:
-        cells = []
-        for s in at:
-            a, b = _trained(found[m], metric, s), _trained(found[baseline], metric, s)
-            cells.append(", ".join(f"{a[seed] - b[seed]:+.3f}" for seed in sorted(a) if seed in b) or "-")
+        cells = [", ".join(f"{d:+.3f}" for d in _differences(found, m, baseline, metric, s)) or "-" for s in at]
         body.append([f"{short_label(m)} - {short_label(baseline)}", *cells])
     return _table(["pair", *[f"@ {s}" for s in at]], body)
 
@@ -201,8 +208,7 @@ def side_by_side(pairs, at, names, metric=METRIC):
         row = [name]
         for folders, spec in grids:
             runs = _runs(folders)[spec]
-            row += [_seeds(runs), *[_ms(*sweep_report.mean_and_error(list(_trained(runs, metric, s).values()))[:2])
-                                    for s in at]]
+            row += [_seeds(runs), *[_ms(*_mean(runs, metric, s)[:2]) for s in at]]
         body.append(row)
     return _table(head, body)
 
