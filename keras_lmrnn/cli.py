@@ -656,6 +656,8 @@ def main(argv=None):
     from keras_lmrnn import _quiet_tf
 
     _quiet_tf.install()  # TensorFlow's start-up lines, unless the user wants them
+    with contextlib.suppress(AttributeError, ValueError):  # a pipe or log file sees each line as it is printed
+        sys.stdout.reconfigure(line_buffering=True)
     argv = sys.argv[1:] if argv is None else [str(a) for a in argv]
     parser = make_parser()
     try:

@@ -582,6 +582,10 @@ def _run_worker(folder, name, env):
         raise
 
 
+def _print_now(text):
+    print(text, flush=True)
+
+
 class _Progress:
     """One line per run as it starts and ends, and an overall bar with ETA."""
 
@@ -647,7 +651,7 @@ def _finished_line(folder, name, spec, seed, code, wall):
 
 
 def run_sweep(folder, models, seeds, options, jobs=None, use_ray=False, ray_address=None, retries=2,
-              overwrite=False, write=print, quiet=False):
+              overwrite=False, write=None, quiet=False):
     """Runs every (model, seed) pair of a grid; returns {name: status}.
 
     Writes no report: `keras_lmrnn.sweep_report.write_report(folder)` does,
@@ -664,7 +668,8 @@ def run_sweep(folder, models, seeds, options, jobs=None, use_ray=False, ray_addr
         ray_address: "auto", "host:port" or None (RAY_ADDRESS, else a local Ray).
         retries: how often a run whose worker died is started again.
         overwrite: replace an existing sweep folder (one keras-lmrnn made).
-        write: where the per-run lines go.
+        write: where the per-run lines go (default: printed and flushed at
+            once, so a pipe or a log file sees each line as it happens).
         quiet: no progress bar.
 
     Raises:
@@ -701,6 +706,7 @@ def run_sweep(folder, models, seeds, options, jobs=None, use_ray=False, ray_addr
     jobs = (os.cpu_count() or 1) if jobs is None else jobs
     if not isinstance(jobs, int) or jobs < 1:
         raise SweepError(f"jobs must be an integer >= 1, got {jobs!r}")
+    write = _print_now if write is None else write
     folder = pathlib.Path(folder)
     exists = (folder / folders.MARKER).exists() and not overwrite
     with folders.open_folder(folder, "sweep", overwrite=overwrite, resume=exists) as out:

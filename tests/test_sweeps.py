@@ -478,20 +478,21 @@ def test_workers_of_a_sweep_killed_outright_stop_too(tmp_path, backend, when):
     command = [*SWEEP, "--out", str(out)]
     # Far more steps than it could train before the test looks: stopping, not finishing, frees it.
     command[command.index("--steps") + 1], command[command.index("--eval-every") + 1] = "100000", "40"
-    sweep = subprocess.Popen(command, env=dict(os.environ, KERAS_BACKEND=backend), stdout=subprocess.PIPE,
+    # Without PYTHONUNBUFFERED, as a user's pipe or log file gets it: the per-run lines must be flushed.
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
+    sweep = subprocess.Popen(command, env=dict(env, KERAS_BACKEND=backend), stdout=subprocess.PIPE,
                              stderr=subprocess.DEVNULL, text=True, start_new_session=True)
     run = out / sweeps.run_name(SPECS[0], 0)
     try:
-        if when == "starting":
-            while not sweep.stdout.readline().startswith("start"):
-                assert sweep.poll() is None, "the sweep ended before starting a worker"
-        else:
-            deadline = time.time() + 300
-            while time.time() < deadline and not (run / "state.json").exists():
-                time.sleep(0.2)
-        assert _workers_of(out), "no worker running"
+        deadline = time.time() + (120 if when == "starting" else 300)
+        # "starting": killed as soon as its worker exists, while the worker still imports its libraries.
+        while not (_workers_of(out) and (when == "starting" or (run / "state.json").exists())):
+            assert sweep.poll() is None, "the sweep ended before its worker was seen"
+            assert time.time() < deadline, "no worker seen (training, for 'training') in time"
+            time.sleep(0.05)
         sweep.kill()
         assert sweep.wait(timeout=60) == -signal.SIGKILL
+        assert "start    " + SPECS[0] in sweep.stdout.read(), "the sweep's 'start' line was not flushed"
         deadline = time.time() + 120
         while _workers_of(out):
             assert time.time() < deadline, "the worker kept running after its sweep was killed"
