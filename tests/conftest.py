@@ -43,11 +43,35 @@ BACKEND_FREE = {"test_tasks.py", "test_trial_env.py", "test_docs.py", "test_resu
                 "test_masks.py"}
 
 
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers",
+        "once_under(backend, why): in a run of the suite per backend (KERAS_LMRNN_BACKEND_FREE_UNDER set), "
+        "this test runs under `backend` alone; `why` says what makes the other backends add nothing",
+    )
+
+
+def once_under(backend, why):
+    """Marks a test (or one parameter of it) to run under `backend` alone when the
+    suite runs once per backend; any other pytest call runs it under whatever
+    backend it has. For tests whose property does not depend on the backend
+    (a process engine, a file format's atomic writes) or that the rest of the
+    suite covers backend by backend, spread over the backends so that each
+    piece of tests/run_all_backends.sh carries a share."""
+    if backend not in BACKENDS:
+        raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
+    return pytest.mark.once_under(backend, why)
+
+
 def pytest_collection_modifyitems(config, items):
-    once_under = os.environ.get("KERAS_LMRNN_BACKEND_FREE_UNDER")
-    if not once_under or os.environ.get("KERAS_BACKEND") == once_under:
+    per_backend = os.environ.get("KERAS_LMRNN_BACKEND_FREE_UNDER")
+    if not per_backend:
         return
-    skip = pytest.mark.skip(reason=f"touches no backend: run once, under {once_under}")
+    current = os.environ.get("KERAS_BACKEND")
     for item in items:
-        if item.path.name in BACKEND_FREE:
-            item.add_marker(skip)
+        if item.path.name in BACKEND_FREE and current != per_backend:
+            item.add_marker(pytest.mark.skip(reason=f"touches no backend: run once, under {per_backend}"))
+            continue
+        marker = item.get_closest_marker("once_under")
+        if marker is not None and current != marker.args[0]:
+            item.add_marker(pytest.mark.skip(reason=f"run once, under {marker.args[0]}: {marker.args[1]}"))

@@ -2,7 +2,7 @@
 # Installs keras-lmrnn with its test extras into ./.venv and runs the whole
 # suite once per Keras backend (TensorFlow, PyTorch, JAX). Exits non-zero if
 # any run fails or collects no test (pytest's exit status 5); each piece
-# lists its 10 slowest tests. Extra arguments go to pytest.
+# lists its 25 slowest tests. Extra arguments go to pytest.
 #
 # Each backend's suite runs as two shards: the tests that start processes
 # (sweeps and their workers, Ray, kills, notebooks, the CLI) and the rest: six
@@ -10,7 +10,9 @@
 # time (default: 2 where the machine has 2 or more cores, else 1), longest
 # first. The test modules that touch no backend (conftest.py's BACKEND_FREE) run
 # once, under TensorFlow (the shorter pieces; under PyTorch test_trial_env skips
-# its import check).
+# its import check), and so do the tests marked conftest.once_under (a process
+# engine, the kill points of one file format, notebooks whose calls the rest of
+# the suite tests backend by backend), each under the backend it names.
 # One piece keeps about one core busy (much of it is starting processes and
 # kernels). Not 3 at a time on 2 cores: the JAX run then starves (XLA's CPU
 # threads wait on busy cores): in .ci/run at 1e96c88, three whole-backend
@@ -48,7 +50,7 @@ ignore_process_tests=("${process_tests[@]/#/--ignore=}")
 piece() {  # runs pytest under backend $1 as piece $2; output and exit status go to files
   local backend=$1 name=$2 start=$SECONDS status=0
   shift 2
-  KERAS_LMRNN_BACKEND_FREE_UNDER=tensorflow KERAS_BACKEND=$backend .venv/bin/python -m pytest -q --durations=10 "$@" > "$logs/$name.log" 2>&1 || status=$?
+  KERAS_LMRNN_BACKEND_FREE_UNDER=tensorflow KERAS_BACKEND=$backend .venv/bin/python -m pytest -q --durations=25 "$@" > "$logs/$name.log" 2>&1 || status=$?
   echo "$status $((SECONDS - start))" > "$logs/$name.status"
 }
 

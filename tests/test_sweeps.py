@@ -1,6 +1,7 @@
 """Sweeps (keras_lmrnn.sweeps) and their reports (keras_lmrnn.sweep_report)."""
 
 import contextlib
+import io
 import json
 import os
 import pathlib
@@ -14,6 +15,7 @@ import keras
 import numpy as np
 import pytest
 
+from conftest import once_under
 from keras_lmrnn import cli, folders, sweep_report, sweeps
 
 TINY = ["--battery", "yang20", "--steps", "4", "--batch-size", "4", "--seq-len", "30",
@@ -47,12 +49,23 @@ def assert_same_weights(a, b):
         np.testing.assert_array_equal(x, y)
 
 
+TINY_JOBS = 2  # runs still start in the order given (seed by seed); the Ray test compares with these
+
+
 @pytest.fixture(scope="module")
-def tiny_sweep(tmp_path_factory):
+def tiny_sweep_and_output(tmp_path_factory):
     out = tmp_path_factory.mktemp("sweep") / "s"
-    status = cli.main(["sweep", "--models", *SPECS, "--seeds", "0-1", *TINY, "--out", str(out), "--jobs", "2"])
-    assert status == 0
-    return out
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        status = cli.main(["sweep", "--models", *SPECS, "--seeds", "0-1", *TINY, "--out", str(out),
+                           "--jobs", str(TINY_JOBS)])
+    assert status == 0, printed.getvalue()
+    return out, printed.getvalue()
+
+
+@pytest.fixture(scope="module")
+def tiny_sweep(tiny_sweep_and_output):
+    return tiny_sweep_and_output[0]
 
 
 def test_parse_seeds():
@@ -69,10 +82,8 @@ def test_run_names_are_readable_and_distinct():
         sweeps.Sweep(("lmrnn:n=4,d=1", "lmrnn:n=4;d=1"), (0,), None)
 
 
-def test_runs_start_seed_by_seed_so_a_stopped_sweep_holds_whole_seeds(capsys, tmp_path):
-    status, out, _ = run_cli(capsys, "sweep", "--models", *SPECS, "--seeds", "0-1", *TINY, "--jobs", "1",
-                             "--out", tmp_path / "s")
-    assert status == 0
+def test_runs_start_seed_by_seed_so_a_stopped_sweep_holds_whole_seeds(tiny_sweep_and_output):
+    out = tiny_sweep_and_output[1]
     starts = [line.split()[1:] for line in out.splitlines() if line.startswith("start")]
     assert starts == [[SPECS[0], "seed", "0"], [SPECS[1], "seed", "0"],
                       [SPECS[0], "seed", "1"], [SPECS[1], "seed", "1"]]
@@ -96,7 +107,7 @@ def test_a_tiny_sweep_makes_every_run_and_a_report(tiny_sweep):
 def test_a_sweep_run_equals_the_same_train_run(tiny_sweep, tmp_path):
     spec = SPECS[0]
     alone = tmp_path / "alone"
-    train_as_a_worker(["--model", spec, *TINY, "--seed", "1", "--out", alone], sweeps.worker_threads(2))
+    train_as_a_worker(["--model", spec, *TINY, "--seed", "1", "--out", alone], sweeps.worker_threads(TINY_JOBS))
     assert_same_weights(tiny_sweep / sweeps.run_name(spec, 1), alone)
 
 
@@ -272,7 +283,11 @@ SWEEP = [sys.executable, "-m", "keras_lmrnn.cli", "sweep", "--models", SPECS[0],
          "--quiet", "--jobs", "1", "--retries", "1"]
 
 
-@pytest.mark.parametrize("engine", ["local", "ray"])
+@pytest.mark.parametrize("engine", [
+    pytest.param("local", marks=once_under("tensorflow", "the engine does not depend on the backend, and a "
+                                           "killed run resumes exactly under each (test_safe_runs)")),
+    "ray",
+])
 def test_a_killed_worker_is_retried_and_ends_as_an_uninterrupted_run(tmp_path, backend, engine):
     if engine == "ray" and backend != "jax":
         pytest.skip("the Ray engine is checked once, under JAX (it starts a local Ray: slow)")
@@ -357,6 +372,7 @@ def test_ctrl_c_reports_the_unfinished_runs_and_the_rerun_finishes_them(tmp_path
     assert all(sweeps.status(out, sweeps.run_name(spec, 0)) == "complete" for spec in SPECS)
 
 
+@once_under("tensorflow", "the export is files; the report and the resumed sweep are tested under every backend")
 def test_an_exported_sweep_reports_and_resumes_without_retraining(capsys, tiny_sweep, tmp_path):
     """tools/export_sweep.py: the committed pieces of a long sweep (no checkpoints) are a sweep
     folder that `report` reads and that the same `sweep` command completes without training."""
