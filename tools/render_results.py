@@ -27,7 +27,7 @@ import re
 import sys
 import tempfile
 
-from keras_lmrnn import sweep_report
+from keras_lmrnn import runner, sweep_report
 from keras_lmrnn.specs import ModelSpec, matched_dense_size
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
@@ -270,6 +270,106 @@ def screen(folders, at, metric=METRIC):
     return _table(head, body)
 
 
+# ---------------------------------------------------------------- the mechanism probes
+
+MECHANISM = pathlib.Path("docs/mechanism")
+# benchmarks/mechanism.py trains with the run options' learning rate (Adam's, 1e-3) unless told.
+PROBE_LR = runner.RunOptions().learning_rate
+# The first probe file predates its update-0 row: W started at 0.5 I (the `neurogym` protocol).
+NEUROGYM_START_NORM = 0.5
+
+
+def _probe_rows(path):
+    """The rows of a benchmarks/mechanism.py file, numbers as floats ("" as NaN)."""
+    import csv
+
+    def number(text):
+        return float(text) if text not in ("", None) else math.nan
+
+    keep = ("model", "variant", "backend")
+    with open(ROOT / path, newline="") as f:
+        return [{k: (v if k in keep else number(v)) for k, v in row.items()} for row in csv.DictReader(f)]
+
+
+def _probe_row(rows, model, update, variant="adam"):
+    found = [r for r in rows if r["model"] == model and r["variant"] == variant and r["update"] == update]
+    if len(found) != 1:
+        raise ValueError(f"{len(found)} rows for {model} {variant} at update {update}")
+    return found[0]
+
+
+def _probe_label(spec):
+    spec = ModelSpec.parse(spec)
+    name = f"LM-RNN N={spec['n']}, d={spec['d']}" if spec.kind == "lmrnn" else f"dense N={spec['n']}"
+    return name
+
+
+def first_update(path, models):
+    """The spectral norm of W after the first Adam update, against lr x fan-in."""
+    rows = _probe_rows(path)
+    body = []
+    for model in models:
+        row = _probe_row(rows, model, 1)
+        increase = row["w_spectral_norm"] - NEUROGYM_START_NORM
+        body.append([_probe_label(model), f"{row['mean_in_degree']:.0f}", f"{row['w_spectral_norm']:.4f}",
+                     f"{increase:.4f}", f"{increase / (PROBE_LR * row['mean_in_degree']):.2f}"])
+    return _table(["model", "fan-in", "after update 1", "increase", "increase / (lr x fan-in)"], body)
+
+
+VARIANTS = {"adam": "Adam", "adam_fanin": "Adam, recurrent lr x 113 / fan-in", "sgd": "plain SGD, lr 1e-3"}
+
+
+def _g(value, digits=3):
+    if math.isnan(value):
+        return "NaN"
+    return f"{value:.1e}" if abs(value) >= 1e4 else f"{value:.{digits}f}"
+
+
+def first_updates(path, entries, last=10):
+    """Per model and variant: spectral norm after update 1 and `last`, the loss at `last`, and
+    where it diverged (NaN loss) if it did."""
+    rows = _probe_rows(path)
+    body = []
+    for model, variant in entries:
+        mine = [r for r in rows if r["model"] == model and r["variant"] == variant]
+        diverged = [r["diverged_at"] for r in mine if not math.isnan(r["diverged_at"])]
+        at = {int(r["update"]): r for r in mine}
+        end = at.get(last)
+        norms = f"{_g(at[1]['w_spectral_norm'])} / {_g(end['w_spectral_norm']) if end else '-'}"
+        outcome = f"diverged at update {int(diverged[0])}" if diverged else "finite"
+        body.append([label(model), VARIANTS[variant], norms, _g(end["loss"]) if end else "-", outcome])
+    return _table(["model", "variant", f"spectral norm after 1 / {last} updates", f"loss at update {last}",
+                   "outcome"], body)
+
+
+def final_by_variant(path, models, variants):
+    """Response accuracy at the probe's last update, one column per variant."""
+    rows = _probe_rows(path)
+    body = []
+    for model in models:
+        cells = []
+        for variant in variants:
+            found = [r for r in rows if r["model"] == model and r["variant"] == variant]
+            if len(found) != 1:
+                raise ValueError(f"{len(found)} rows for {model} {variant} in {path}")
+            cells.append(_g(found[0]["response_accuracy_at_end"]))
+        body.append([label(model), *cells])
+    return _table(["model", *(VARIANTS[v] for v in variants)], body)
+
+
+def probe_states(entries):
+    """Chosen rows of probe files: (file, model, update) each; loss, W's norm and radius, activity."""
+    body = []
+    for path, model, update in entries:
+        row = _probe_row(_probe_rows(path), model, update)
+        active = row.get("h_active_fraction", math.nan)
+        body.append([label(model), update, "-" if math.isnan(row["loss"]) and update == 0 else _g(row["loss"]),
+                     _g(row["w_spectral_norm"]), _g(row["w_spectral_radius"]), _g(row["h_mean"]),
+                     "-" if math.isnan(active) else f"{active:.2f}"])
+    return _table(["model", "update", "loss", "spectral norm of W", "spectral radius", "mean activity",
+                   "units ever active"], body)
+
+
 # ---------------------------------------------------------------- the blocks
 
 
@@ -315,6 +415,26 @@ BLOCKS = [
     Block("docs/protocol_answer/README.md", "curves-35x35", one_seed_curves, (ANSWER / "35x35_neurogym-indegree",)),
 ]
 
+
+MECH_README = "docs/mechanism/README.md"
+B4 = MECHANISM / "mechanism_lmrnn-v1_alpha1_b4_t350_clip1.0_400_adam"
+BLOCKS += [
+    Block(MECH_README, "first-update", first_update, (MECHANISM / "mechanism_neurogym_400_1225_adam_1000.csv", [
+        "lmrnn:n=400,d=2", "lmrnn:n=400,d=6", "dense:n=400", "lmrnn:n=1225,d=2", "lmrnn:n=1225,d=6",
+        "dense:n=1225"])),
+    Block(MECH_README, "first-updates-2500", first_updates,
+          (MECHANISM / "mechanism_neurogym_2500_adam_sgd_adam_fanin_10.csv", [
+              ("lmrnn:n=2500,d=6", "adam"), ("dense:n=2500", "adam"), ("dense:n=2500", "adam_fanin"),
+              ("lmrnn:n=2500,d=6", "sgd"), ("dense:n=2500", "sgd")])),
+    Block(MECH_README, "fanin-prediction", final_by_variant,
+          (MECHANISM / "mechanism_lmrnn-v1_alpha1_400_adam_adam_fanin_1000_summary.csv",
+           ["lmrnn:n=400,d=6,alpha=1", "dense:n=400,alpha=1"], ["adam", "adam_fanin"])),
+    Block(MECH_README, "dense-that-diverged", probe_states, ([
+        (pathlib.Path(f"{B4}_5.csv"), "dense:n=400,alpha=1", 0),
+        (pathlib.Path(f"{B4}_5.csv"), "dense:n=400,alpha=1", 5),
+        (pathlib.Path(f"{B4}_8.csv"), "dense:n=400,alpha=1", 8),
+        (pathlib.Path(f"{B4}_1000.csv"), "lmrnn:n=400,d=6,alpha=1", 1000)],)),
+]
 
 RERUN = [pathlib.Path("docs/seed_streams/rerun"), pathlib.Path("docs/seed_streams/rerun_5-9")]
 POOLED = "docs/seed_streams/pooled.md"

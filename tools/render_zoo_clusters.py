@@ -32,7 +32,9 @@ mixes the units and so removes any unit-level specialisation while keeping
 the population's geometry); with `--lesions FIGURE.png` (one preset) it
 also lesions each agglomerative cluster (`analysis.lesion_clusters`, 64
 trials per task), draws `analysis.plot_lesions` (colour scale -1..1) to
-FIGURE.png and prints the tasks that drop most and least per cluster.
+FIGURE.png and prints the tasks that drop most and least per cluster, beside
+the control: as many randomly drawn active units as the cluster has, lesioned
+the same way (3 seeded draws per cluster).
 """
 
 import argparse
@@ -63,6 +65,7 @@ SETTINGS = {
 }
 METHODS = ("agglomerative", "kmeans")
 LESION_TRIALS = 64
+RANDOM_DRAWS = 3  # random lesions of each cluster's size, the control of --lesions
 
 
 def command(name, backend):
@@ -238,6 +241,11 @@ def lesions(model, measured, battery, figure):
 
     result = measured["results"]["agglomerative"]
     found = analysis.lesion_clusters(model, result, battery, trials_per_task=LESION_TRIALS, seed=SETTINGS["seed"])
+    # The control: as many active units as each cluster has, drawn at random (RANDOM_DRAWS draws, seeded).
+    rng = np.random.default_rng(SETTINGS["seed"])
+    draws = [rng.choice(measured["units"], size, replace=False) for size in result.sizes for _ in range(RANDOM_DRAWS)]
+    control = analysis.lesion_clusters(model, draws, battery, trials_per_task=LESION_TRIALS, seed=SETTINGS["seed"])
+    control_change = control.change.reshape(len(result.sizes), RANDOM_DRAWS, -1)
     # Colour scale -1..1 (Yang et al. use -0.5..0.5): these lesions take tasks down by up to 1.
     fig = analysis.plot_lesions(found, vmin=-1, vmax=1)
     width, height = fig.get_size_inches()
@@ -246,22 +254,32 @@ def lesions(model, measured, battery, figure):
     fig.savefig(figure, dpi=80, metadata={"Software": None})
     names = found.task_names
     print(f"\nintact mean response accuracy {found.intact.mean():.3f} ({LESION_TRIALS} trials per task)")
-    print("| cluster | units | preferred task | mean change | tasks down > 0.5 | largest drops | least affected |")
-    print("|---|---|---|---|---|---|---|")
+    print(f"| cluster | units | preferred task | mean change | tasks down > 0.5 | random units, same number: mean change "
+          f"({RANDOM_DRAWS} draws) | tasks down > 0.5 (mean) | correlation over tasks, cluster vs random | largest drops "
+          "| least affected |")
+    print("|---" * 10 + "|")
     for c, change in enumerate(found.change):
         ranked = sorted(range(len(names)), key=lambda i: (change[i], i))
         drops = ", ".join(f"{names[i]} {change[i]:+.2f}" for i in ranked[:5])
         spared = ", ".join(f"{names[i]} {change[i]:+.2f}" for i in ranked[::-1][:5])
         preferred = names[result.preferred[c]]
+        randoms = control_change[c]
+        draws_text = ", ".join(f"{r.mean():+.3f}" for r in randoms)
+        # Does the cluster's damage have a task profile of its own, or is it the random units' profile?
+        alike = np.corrcoef(change, randoms.mean(0))[0, 1] if change.std() and randoms.mean(0).std() else float("nan")
         print(
             f"| {c + 1} | {result.sizes[c]} | {preferred} | {change.mean():+.3f} | {(change < -0.5).sum()} "
+            f"| {randoms.mean():+.3f} ({draws_text}) | {(randoms < -0.5).sum(1).mean():.1f} | {alike:.2f} "
             f"| {drops} | {spared} |"
         )
     families = [_family(n) for n in names]
     present = [f for f in ("Yang", "interval", "sequence") if f in families]
     print("\n| mean response accuracy | " + " | ".join(f"{f} tasks ({families.count(f)})" for f in present) + " |")
     print("|---" * (len(present) + 1) + "|")
-    rows = [("intact", found.intact)] + [(f"cluster {c + 1} lesioned", row) for c, row in enumerate(found.lesioned)]
+    rows = [("intact", found.intact)]
+    for c, row in enumerate(found.lesioned):
+        rows += [(f"cluster {c + 1} lesioned", row),
+                 (f"{result.sizes[c]} random units lesioned (mean of {RANDOM_DRAWS})", found.intact + control_change[c].mean(0))]
     for label, values in rows:
         means = [np.mean([v for v, f in zip(values, families) if f == family]) for family in present]
         print(f"| {label} | " + " | ".join(f"{m:.3f}" for m in means) + " |")
