@@ -27,7 +27,7 @@ import re
 import sys
 import tempfile
 
-from keras_lmrnn import runner, sweep_report
+from keras_lmrnn import runner, sweep_report, zoo
 from keras_lmrnn.specs import ModelSpec, matched_dense_size
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
@@ -370,6 +370,119 @@ def probe_states(entries):
                    "units ever active"], body)
 
 
+# ---------------------------------------------------------------- the zoo's clusters (presets' metadata)
+
+PRESETS = pathlib.Path("zoo/presets")
+
+
+def _cluster_cell(method):
+    stability = method["stability"]
+    best = stability["k"]
+    edge = ", top edge" if stability["at_edge"] else ""  # in the top fifth of the k scored
+    verdict = f"**k = {best}**" if stability["clear"] else "no clear k"
+    return (f"{verdict} (best at {best}{edge}; ARI {stability['split_half_ari_mean']:.2f}; "
+            f"silhouette {stability['silhouette']:.3f} / control {stability['control_silhouette']:.3f})")
+
+
+def zoo_clusters(names):
+    """Each preset's recorded clusters (metadata.json "clusters", written by
+    tools/render_zoo_clusters.py): per method the verdict, its best k, split-half ARI and
+    silhouette against the rotation control; the ARI between the two methods' partitions."""
+    import json
+
+    body = []
+    for name in names:
+        clusters = json.loads((ROOT / PRESETS / name / "metadata.json").read_text())["clusters"]
+        body.append([name, clusters["active_units"], _cluster_cell(clusters["agglomerative"]),
+                     _cluster_cell(clusters["kmeans"]), f"{clusters['method_agreement_ari']:.2f}"])
+    return _table(["preset", "active units", "agglomerative", "k-means", "ARI between the methods"], body)
+
+
+# ---------------------------------------------------------------- lesions (tools/render_zoo_clusters.py --lesions)
+
+
+def _lesion_scores(path):
+    """{(lesion, cluster, draw): {task: score}} and {cluster: (units, preferred task)} of a lesion CSV."""
+    import csv
+
+    scores, clusters = {}, {}
+    with open(ROOT / path, newline="") as f:
+        for row in csv.DictReader(f):
+            key = (row["lesion"], int(row["cluster"] or 0), int(row["draw"] or 0))
+            scores.setdefault(key, {})[row["task"]] = float(row["response_accuracy"])
+            if row["lesion"] == "cluster":
+                clusters[int(row["cluster"])] = (int(row["units"]), row["preferred_task"])
+    return scores, clusters
+
+
+def _change(scores, key, tasks):
+    intact = scores[("intact", 0, 0)]
+    return [scores[key][t] - intact[t] for t in tasks]
+
+
+def _draws(scores, cluster):
+    return sorted(draw for lesion, c, draw in scores if lesion == "random" and c == cluster)
+
+
+def _correlation(a, b):
+    a, b = [x - sum(a) / len(a) for x in a], [x - sum(b) / len(b) for x in b]
+    norm = math.sqrt(sum(x * x for x in a) * sum(x * x for x in b))
+    return sum(x * y for x, y in zip(a, b)) / norm if norm else math.nan
+
+
+def lesion_clusters_table(path, shown=5):
+    """Per cluster: its lesion's mean change and tasks down by more than 0.5, beside the same
+    numbers for as many random active units (mean over the draws), how alike the two damage
+    profiles are over tasks, and the tasks it takes down most and spares most."""
+    scores, clusters = _lesion_scores(path)
+    tasks = list(scores[("intact", 0, 0)])
+    n_draws = max((len(_draws(scores, c)) for c in clusters), default=0)
+    body = []
+    for c, (units, preferred) in sorted(clusters.items()):
+        change = _change(scores, ("cluster", c, 0), tasks)
+        randoms = [_change(scores, ("random", c, j), tasks) for j in _draws(scores, c)]
+        random_mean = [sum(col) / len(col) for col in zip(*randoms)]
+        ranked = sorted(range(len(tasks)), key=lambda i: (change[i], i))
+        drops = ", ".join(f"{tasks[i]} {change[i]:+.2f}" for i in ranked[:shown])
+        spared = ", ".join(f"{tasks[i]} {change[i]:+.2f}" for i in ranked[::-1][:shown])
+        body.append([c, units, preferred, f"{sum(change) / len(tasks):+.3f}", sum(x < -0.5 for x in change),
+                     f"{sum(random_mean) / len(tasks):+.3f}",
+                     f"{sum(sum(x < -0.5 for x in r) for r in randoms) / len(randoms):.1f}",
+                     f"{_correlation(change, random_mean):.2f}", drops, spared])
+    head = ["cluster", "units", "preferred task", "mean change", "tasks down > 0.5",
+            f"random units, same number: mean change ({n_draws} draws)", "tasks down > 0.5 (mean)",
+            "correlation over tasks, cluster vs random", "largest drops", "least affected"]
+    return _table(head, body)
+
+
+def task_family(task):
+    """Mod-Cog's families: Yang's tasks, their interval (_intl/_intr) and sequence (_seql/_seqr) extensions."""
+    suffix = task.rsplit("_", 1)[-1] if "_" in task else ""
+    return {"intl": "interval", "intr": "interval", "seql": "sequence", "seqr": "sequence"}.get(suffix, "Yang")
+
+
+def lesion_families_table(path):
+    """Mean response accuracy by task family: intact, each cluster lesioned, and as many random
+    units lesioned (mean over the draws)."""
+    scores, clusters = _lesion_scores(path)
+    tasks = list(scores[("intact", 0, 0)])
+    families = [task_family(t) for t in tasks]
+    present = [f for f in ("Yang", "interval", "sequence") if f in families]
+
+    def means(values):
+        return [f"{sum(v for v, f in zip(values, families) if f == family) / families.count(family):.3f}"
+                for family in present]
+
+    intact = [scores[("intact", 0, 0)][t] for t in tasks]
+    body = [["intact", *means(intact)]]
+    for c, (units, _) in sorted(clusters.items()):
+        body.append([f"cluster {c} lesioned", *means([scores[("cluster", c, 0)][t] for t in tasks])])
+        draws = _draws(scores, c)
+        mean = [sum(scores[("random", c, j)][t] for j in draws) / len(draws) for t in tasks]
+        body.append([f"{units} random units lesioned (mean of {len(draws)})", *means(mean)])
+    return _table(["mean response accuracy", *(f"{f} tasks ({families.count(f)})" for f in present)], body)
+
+
 # ---------------------------------------------------------------- the blocks
 
 
@@ -415,6 +528,8 @@ BLOCKS = [
     Block("docs/protocol_answer/README.md", "curves-35x35", one_seed_curves, (ANSWER / "35x35_neurogym-indegree",)),
 ]
 
+
+BLOCKS += [Block("docs/analysis/README.md", "zoo-clusters", zoo_clusters, (tuple(zoo.list_presets()),))]
 
 MECH_README = "docs/mechanism/README.md"
 B4 = MECHANISM / "mechanism_lmrnn-v1_alpha1_b4_t350_clip1.0_400_adam"
