@@ -35,12 +35,12 @@ def run_python(code, backend, cwd=None, timeout=600):
     return result.stdout
 
 
-# Test modules that touch no Keras backend (task environments, specs, masks, the docs' text and
+# Test modules that touch no Keras backend (task environments, specs, masks, run folders, the docs' text and
 # tables). tests/run_all_backends.sh runs the suite once per backend and sets
 # KERAS_LMRNN_BACKEND_FREE_UNDER to one backend, under which alone these modules then run: the same
 # tests three times prove nothing more. Unset (any other pytest call), every test runs.
 BACKEND_FREE = {"test_tasks.py", "test_trial_env.py", "test_docs.py", "test_results_tables.py", "test_specs.py",
-                "test_masks.py"}
+                "test_masks.py", "test_folders.py"}
 
 
 def pytest_configure(config):

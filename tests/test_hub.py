@@ -20,7 +20,7 @@ import pytest
 import keras_lmrnn
 from keras_lmrnn import folders, models, zoo
 
-from conftest import BACKENDS, REPO, run_python
+from conftest import BACKENDS, REPO, once_under, run_python
 
 SOURCE = "yang20_dense_256_neurogym-indegree"
 COMMIT = "0123456789abcdef0123456789abcdef01234567"
@@ -95,6 +95,7 @@ def test_a_missing_download_package_says_how_to_install_it(monkeypatch):
         keras_lmrnn.from_preset("hf://someone/lmrnn")
 
 
+@once_under("jax", "resolving a handle is files; a preset loads and evaluates under every backend in test_zoo")
 def test_the_cli_evaluates_a_hugging_face_handle(tmp_path, backend):
     pytest.importorskip("huggingface_hub")
     fake_hf_cache(tmp_path / "hf")

@@ -7,6 +7,7 @@ import json
 
 import pytest
 
+from conftest import once_under
 from keras_lmrnn import runner, sweeps
 
 MODELS = ["lmrnn:n=16,d=1", "dense:n=16"]
@@ -72,6 +73,7 @@ def recorded_devices(folder):
     return sorted(json.loads(p.read_text()).get("cuda_visible_devices") for p in folder.glob("*/config.json"))
 
 
+@once_under("tensorflow", "the pool of GPUs and the record are the engine's, whatever the backend")
 def test_a_sweep_records_each_workers_gpu(tmp_path, monkeypatch):
     """End to end with the local engine: each run's config.json names the GPU its worker was given."""
     monkeypatch.setattr(sweeps, "visible_gpus", lambda: ["0", "1"])
