@@ -446,28 +446,34 @@ def lesion_clusters_table(path, shown=5):
         drops = ", ".join(f"{tasks[i]} {change[i]:+.2f}" for i in ranked[:shown])
         spared = ", ".join(f"{tasks[i]} {change[i]:+.2f}" for i in ranked[::-1][:shown])
         body.append([c, units, preferred, f"{sum(change) / len(tasks):+.3f}", sum(x < -0.5 for x in change),
-                     f"{sum(random_mean) / len(tasks):+.3f}",
+                     f"{sum(random_mean) / len(tasks):+.3f} ({min(sum(r) for r in randoms) / len(tasks):+.3f} to "
+                     f"{max(sum(r) for r in randoms) / len(tasks):+.3f})",
                      f"{sum(sum(x < -0.5 for x in r) for r in randoms) / len(randoms):.1f}",
                      f"{_correlation(change, random_mean):.2f}", drops, spared])
     head = ["cluster", "units", "preferred task", "mean change", "tasks down > 0.5",
-            f"random units, same number: mean change ({n_draws} draws)", "tasks down > 0.5 (mean)",
+            f"random units, same number: mean change (range over {n_draws} draws)", "tasks down > 0.5 (mean)",
             "correlation over tasks, cluster vs random", "largest drops", "least affected"]
     return _table(head, body)
 
 
+# Mod-Cog's families: Yang's tasks and the two directions of the interval and sequence extensions
+# (_r: the answer moves towards increasing ring index, _l: decreasing; ../MODCOG.md).
+FAMILIES = {"": "Yang", "intl": "_intl", "intr": "_intr", "seql": "_seql", "seqr": "_seqr"}
+
+
 def task_family(task):
-    """Mod-Cog's families: Yang's tasks, their interval (_intl/_intr) and sequence (_seql/_seqr) extensions."""
+    """A Mod-Cog task's family: "Yang" or its extension's suffix ("_intl", "_intr", "_seql", "_seqr")."""
     suffix = task.rsplit("_", 1)[-1] if "_" in task else ""
-    return {"intl": "interval", "intr": "interval", "seql": "sequence", "seqr": "sequence"}.get(suffix, "Yang")
+    return FAMILIES.get(suffix, "Yang")
 
 
 def lesion_families_table(path):
-    """Mean response accuracy by task family: intact, each cluster lesioned, and as many random
-    units lesioned (mean over the draws)."""
+    """Mean response accuracy by task family (`task_family`): intact, each cluster lesioned, and
+    as many random units lesioned (mean over the draws)."""
     scores, clusters = _lesion_scores(path)
     tasks = list(scores[("intact", 0, 0)])
     families = [task_family(t) for t in tasks]
-    present = [f for f in ("Yang", "interval", "sequence") if f in families]
+    present = [f for f in FAMILIES.values() if f in families]
 
     def means(values):
         return [f"{sum(v for v, f in zip(values, families) if f == family) / families.count(family):.3f}"
@@ -480,7 +486,7 @@ def lesion_families_table(path):
         draws = _draws(scores, c)
         mean = [sum(scores[("random", c, j)][t] for j in draws) / len(draws) for t in tasks]
         body.append([f"{units} random units lesioned (mean of {len(draws)})", *means(mean)])
-    return _table(["mean response accuracy", *(f"{f} tasks ({families.count(f)})" for f in present)], body)
+    return _table(["mean response accuracy", *(f"{f} ({families.count(f)} tasks)" for f in present)], body)
 
 
 # ---------------------------------------------------------------- the blocks
@@ -530,6 +536,16 @@ BLOCKS = [
 
 
 BLOCKS += [Block("docs/analysis/README.md", "zoo-clusters", zoo_clusters, (tuple(zoo.list_presets()),))]
+
+ANALYSIS = pathlib.Path("docs/analysis")
+for _preset, _short in [("modcog84_lmrnn_20x20_d6_neurogym-indegree", "d6"),
+                        ("modcog84_dense_400_neurogym-indegree", "dense400")]:
+    BLOCKS += [
+        Block("docs/analysis/README.md", f"lesions-{_short}", lesion_clusters_table,
+              (ANALYSIS / f"lesions_{_preset}.csv",)),
+        Block("docs/analysis/README.md", f"lesions-{_short}-families", lesion_families_table,
+              (ANALYSIS / f"lesions_{_preset}.csv",)),
+    ]
 
 MECH_README = "docs/mechanism/README.md"
 B4 = MECHANISM / "mechanism_lmrnn-v1_alpha1_b4_t350_clip1.0_400_adam"

@@ -236,60 +236,42 @@ def report_row(name, meta, measured):
 
 
 def lesions(model, measured, battery, figure):
-    """Lesions each agglomerative cluster; draws the figure; prints the largest drops."""
-    from keras_lmrnn import analysis
+    """Lesions each agglomerative cluster and, as the control, as many random active units
+    (RANDOM_DRAWS seeded draws per cluster); draws the figure, writes every score to the
+    CSV beside it (FIGURE with .csv) and prints the tables tools/render_results.py makes of it."""
+    from keras_lmrnn import analysis, folders
 
     result = measured["results"]["agglomerative"]
     found = analysis.lesion_clusters(model, result, battery, trials_per_task=LESION_TRIALS, seed=SETTINGS["seed"])
-    # The control: as many active units as each cluster has, drawn at random (RANDOM_DRAWS draws, seeded).
     rng = np.random.default_rng(SETTINGS["seed"])
     draws = [rng.choice(measured["units"], size, replace=False) for size in result.sizes for _ in range(RANDOM_DRAWS)]
     control = analysis.lesion_clusters(model, draws, battery, trials_per_task=LESION_TRIALS, seed=SETTINGS["seed"])
-    control_change = control.change.reshape(len(result.sizes), RANDOM_DRAWS, -1)
+    names = found.task_names
+    rows = [("intact", "", "", 0, "", found.intact)]
+    for c, scores in enumerate(found.lesioned):
+        rows.append(("cluster", c + 1, "", result.sizes[c], names[result.preferred[c]], scores))
+        for j in range(RANDOM_DRAWS):
+            rows.append(("random", c + 1, j, result.sizes[c], "", control.lesioned[c * RANDOM_DRAWS + j]))
+    table = io.StringIO()
+    table.write("lesion,cluster,draw,units,preferred_task,task,response_accuracy\n")
+    for lesion, cluster, draw, units, preferred, scores in rows:
+        for task, score in zip(names, scores):
+            table.write(f"{lesion},{cluster},{draw},{units},{preferred},{task},{score:.6f}\n")
+    figure = pathlib.Path(figure)
+    figure.parent.mkdir(parents=True, exist_ok=True)
+    folders.atomic_write_text(figure.with_suffix(".csv"), table.getvalue())
     # Colour scale -1..1 (Yang et al. use -0.5..0.5): these lesions take tasks down by up to 1.
     fig = analysis.plot_lesions(found, vmin=-1, vmax=1)
     width, height = fig.get_size_inches()
     fig.set_size_inches(max(width, 6.5), height)  # room for the title
-    pathlib.Path(figure).parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(figure, dpi=80, metadata={"Software": None})
-    names = found.task_names
+    import render_results  # tools/ (this script's folder): the one owner of the tables
+
     print(f"\nintact mean response accuracy {found.intact.mean():.3f} ({LESION_TRIALS} trials per task)")
-    print(f"| cluster | units | preferred task | mean change | tasks down > 0.5 | random units, same number: mean change "
-          f"({RANDOM_DRAWS} draws) | tasks down > 0.5 (mean) | correlation over tasks, cluster vs random | largest drops "
-          "| least affected |")
-    print("|---" * 10 + "|")
-    for c, change in enumerate(found.change):
-        ranked = sorted(range(len(names)), key=lambda i: (change[i], i))
-        drops = ", ".join(f"{names[i]} {change[i]:+.2f}" for i in ranked[:5])
-        spared = ", ".join(f"{names[i]} {change[i]:+.2f}" for i in ranked[::-1][:5])
-        preferred = names[result.preferred[c]]
-        randoms = control_change[c]
-        draws_text = ", ".join(f"{r.mean():+.3f}" for r in randoms)
-        # Does the cluster's damage have a task profile of its own, or is it the random units' profile?
-        alike = np.corrcoef(change, randoms.mean(0))[0, 1] if change.std() and randoms.mean(0).std() else float("nan")
-        print(
-            f"| {c + 1} | {result.sizes[c]} | {preferred} | {change.mean():+.3f} | {(change < -0.5).sum()} "
-            f"| {randoms.mean():+.3f} ({draws_text}) | {(randoms < -0.5).sum(1).mean():.1f} | {alike:.2f} "
-            f"| {drops} | {spared} |"
-        )
-    families = [_family(n) for n in names]
-    present = [f for f in ("Yang", "interval", "sequence") if f in families]
-    print("\n| mean response accuracy | " + " | ".join(f"{f} tasks ({families.count(f)})" for f in present) + " |")
-    print("|---" * (len(present) + 1) + "|")
-    rows = [("intact", found.intact)]
-    for c, row in enumerate(found.lesioned):
-        rows += [(f"cluster {c + 1} lesioned", row),
-                 (f"{result.sizes[c]} random units lesioned (mean of {RANDOM_DRAWS})", found.intact + control_change[c].mean(0))]
-    for label, values in rows:
-        means = [np.mean([v for v, f in zip(values, families) if f == family]) for family in present]
-        print(f"| {label} | " + " | ".join(f"{m:.3f}" for m in means) + " |")
-    print(f"wrote {figure}")
-
-
-def _family(task):
-    """Mod-Cog's task families: Yang's tasks, their interval (_intl/_intr) and sequence (_seql/_seqr) extensions."""
-    suffix = task.rsplit("_", 1)[-1] if "_" in task else ""
-    return {"intl": "interval", "intr": "interval", "seql": "sequence", "seqr": "sequence"}.get(suffix, "Yang")
+    print(render_results.lesion_clusters_table(figure.with_suffix(".csv")))
+    print()
+    print(render_results.lesion_families_table(figure.with_suffix(".csv")))
+    print(f"wrote {figure} and {figure.with_suffix('.csv')}")
 
 
 def main(argv=None):
