@@ -13,7 +13,6 @@ docs/paper_scale/curves.png (through a temporary file).
 """
 
 import collections
-import csv
 import os
 import pathlib
 
@@ -22,24 +21,16 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from keras_lmrnn import training  # noqa: E402
+import render_results  # noqa: E402  (tools/, this script's folder: the one reader of the runs' curves)
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
-RUNS = ROOT / "docs" / "paper_scale" / "runs"
-FROM_TABLE = ROOT / "docs" / "paper_scale" / "curves_from_table.csv"
 FIGURE = ROOT / "docs" / "paper_scale" / "curves.png"
 
 
 def curves():
     """{spec: [[(step, accuracy), ...] per seed]} of the runs that trained past step 0."""
-    every = {run.name: training.read_curve(run) for run in sorted(RUNS.iterdir())} if RUNS.is_dir() else {}
-    from_table = collections.defaultdict(list)
-    for row in csv.DictReader(open(FROM_TABLE)):
-        from_table[row["run"]].append((int(row["step"]), float(row["response_accuracy"])))
-    for name, curve in from_table.items():
-        every.setdefault(name, curve)  # a run's own files win over the table
     found = collections.defaultdict(list)
-    for name, curve in sorted(every.items()):
+    for name, curve in sorted(render_results.paper_scale_runs().items()):
         if len(curve) > 1:
             found[name.split("__seed")[0]].append(list(curve))
     return found

@@ -370,6 +370,54 @@ def probe_states(entries):
                    "units ever active"], body)
 
 
+# ---------------------------------------------------------------- paper scale (docs/paper_scale)
+
+PAPER_SCALE = pathlib.Path("docs/paper_scale")
+
+
+def paper_scale_runs():
+    """{run name: [(step, mean response accuracy), ...]} of the N = 2500 runs: each
+    docs/paper_scale/runs/<spec>__seed<k>/curve.csv, and the runs of curves_from_table.csv (the
+    first runs, whose files were lost before they were committed: their values as the page's
+    table gave them, 3 decimals). A run's own files win over the table."""
+    import csv
+
+    from keras_lmrnn import training
+
+    runs = ROOT / PAPER_SCALE / "runs"
+    found = {run.name: list(training.read_curve(run)) for run in sorted(runs.iterdir())} if runs.is_dir() else {}
+    with open(ROOT / PAPER_SCALE / "curves_from_table.csv", newline="") as f:
+        for row in csv.DictReader(f):
+            if not (runs / row["run"]).is_dir():
+                found.setdefault(row["run"], []).append((int(row["step"]), float(row["response_accuracy"])))
+    return found
+
+
+def paper_scale_curves(models):
+    """Mean response accuracy at every checkpoint, one row per run that trained (past step 0),
+    models in the order given, seeds in order."""
+    runs = paper_scale_runs()
+    body, steps = [], None
+    for model in models:
+        name = _run_prefix(model)
+        for run in sorted((r for r in runs if r.split("__seed")[0] == name), key=lambda r: int(r.split("__seed")[1])):
+            curve = runs[run]
+            if len(curve) < 2:
+                continue
+            steps = steps or [s for s, _ in curve]
+            if [s for s, _ in curve] != steps:
+                raise ValueError(f"{run} has other checkpoints than the runs above it")
+            body.append([f"{label(model)}, seed {run.split('__seed')[1]}", *(f"{a:.3f}" for _, a in curve)])
+    return _table(["step", *(f"{s // 1000}k" if s else "0" for s in steps)], body)
+
+
+def _run_prefix(spec):
+    """The folder name of a spec's runs without its seed (`sweeps.run_name`)."""
+    from keras_lmrnn import sweeps
+
+    return sweeps.run_name(spec, 0).split("__seed")[0]
+
+
 # ---------------------------------------------------------------- the zoo's clusters (presets' metadata)
 
 PRESETS = pathlib.Path("zoo/presets")
@@ -536,6 +584,9 @@ BLOCKS = [
 
 
 BLOCKS += [Block("docs/analysis/README.md", "zoo-clusters", zoo_clusters, (tuple(zoo.list_presets()),))]
+
+BLOCKS += [Block("docs/paper_scale/README.md", "curves", paper_scale_curves, ([
+    "lmrnn:n=2500,d=6", "autapse:n=2500", "lmrnn:n=2500,d=10", "dense:n=676"],))]
 
 ANALYSIS = pathlib.Path("docs/analysis")
 for _preset, _short in [("modcog84_lmrnn_20x20_d6_neurogym-indegree", "d6"),
