@@ -43,6 +43,11 @@ BACKEND_FREE = {"test_tasks.py", "test_trial_env.py", "test_docs.py", "test_resu
                 "test_masks.py", "test_folders.py"}
 
 
+def suite_per_backend():
+    """Whether this pytest run is one of tests/run_all_backends.sh's, one per backend."""
+    return bool(os.environ.get("KERAS_LMRNN_BACKEND_FREE_UNDER"))
+
+
 def pytest_configure(config):
     config.addinivalue_line(
         "markers",

@@ -9,6 +9,8 @@ import sys
 
 import pytest
 
+from conftest import once_under
+
 SCRIPT = pathlib.Path(sys.executable).parent / "keras-lmrnn"
 TINY = ["--battery", "yang20", "--steps", "4", "--batch-size", "4", "--seq-len", "30",
         "--eval-every", "2", "--trials-per-task", "2", "--quiet"]
@@ -25,6 +27,8 @@ def test_console_script_is_installed():
     assert SCRIPT.exists()
 
 
+@once_under("tensorflow", "the console script's round trip; train, resume and evaluate run under every backend "
+                          "in test_safe_runs, and the CLI in a fresh process in test_tour")
 def test_train_evaluate_and_resume(tmp_path):
     out = tmp_path / "run"
     done = cli("train", "--model", "lmrnn:n=16,d=1", *TINY, "--out", out)

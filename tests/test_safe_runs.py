@@ -19,7 +19,7 @@ import keras
 import numpy as np
 import pytest
 
-from conftest import BACKENDS
+from conftest import BACKENDS, suite_per_backend
 from keras_lmrnn import cli, devices, folders, runner
 
 TINY = ["--battery", "yang20", "--steps", "4", "--batch-size", "4", "--seq-len", "30",
@@ -464,7 +464,7 @@ def test_killed_at_random_points_of_checkpoint_writes_resume_exactly(capsys, tmp
     assert cli.main(["train", "--model", SPEC, *six, "--out", str(reference)]) == 0
     rng = random.Random(20261129)
     drawn = [(rng.randint(1, 6), rng.choice(["before", "after"])) for _ in range(3)]
-    if os.environ.get("KERAS_LMRNN_BACKEND_FREE_UNDER"):
+    if suite_per_backend():
         # The suite runs once per backend: each backend takes its share of the drawn points (the
         # writes are the same files under all three), and every backend the first write.
         drawn = [point for i, point in enumerate(drawn) if BACKENDS[i % len(BACKENDS)] == backend]
