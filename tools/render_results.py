@@ -55,7 +55,7 @@ def label(spec, sheet=False):
         return f"dense({n})"
     if spec.kind == "dense-matched":
         return f"dense, d={spec['d']}'s synapse count (N = {matched_dense_size(n, spec['d'])})"
-    return f"L1 RNN({n}), lambda {spec['l1']:g}"
+    return f"L1 RNN({n}), lambda {spec['l1']:g}".replace("e-0", "e-")
 
 
 def short_label(spec):
@@ -411,6 +411,75 @@ def paper_scale_curves(models):
     return _table(["step", *(f"{s // 1000}k" if s else "0" for s in steps)], body)
 
 
+def _seed_list(seeds):
+    """"0-3" or "4, 6, 7, 9": sorted seeds, runs of three or more as a range."""
+    seeds, parts, i = sorted(seeds), [], 0
+    while i < len(seeds):
+        j = i
+        while j + 1 < len(seeds) and seeds[j + 1] == seeds[j] + 1:
+            j += 1
+        parts += [f"{seeds[i]}-{seeds[j]}"] if j - i >= 2 else [str(s) for s in seeds[i:j + 1]]
+        i = j + 1
+    return ", ".join(parts)
+
+
+def paper_table1(rows, step=10000, census=None):
+    """The paper's Table 1 beside ours: `rows` are (spec, paper's accuracy, paper's non-zero
+    weights, paper's recurrent non-zero weights). Ours: mean ± SE at `step` over the runs that
+    trained (paper_scale_runs), the seeds that diverged in full runs (full_runs_diverged.csv) and
+    in the 40-step check (first_40_steps.csv), and the weights `models.count_weights` counts in
+    the untrained model (an L1 model's depend on its trained weights: not counted). `census`:
+    {spec: a CSV of seeds run for a few hundred steps (seed, diverged_at_step or "-")}."""
+    import csv
+
+    from keras_lmrnn import models
+
+    runs = paper_scale_runs()
+    with open(ROOT / PAPER_SCALE / "full_runs_diverged.csv", newline="") as f:
+        diverged = {row["run"]: int(row["diverged_at_step"]) for row in csv.DictReader(f)}
+    with open(ROOT / PAPER_SCALE / "first_40_steps.csv", newline="") as f:
+        check = [row for row in csv.DictReader(f)]
+    width = runner.input_size("modcog84")
+    body = []
+    for spec, paper, paper_weights, paper_recurrent in rows:
+        prefix = _run_prefix(spec)
+        trained = {int(r.split("__seed")[1]): dict(c)[step] for r, c in runs.items()
+                   if r.split("__seed")[0] == prefix and dict(c).get(step) is not None}
+        full = {int(r.split("__seed")[1]): at for r, at in diverged.items() if r.split("__seed")[0] == prefix}
+        early = sorted(int(r["seed"]) for r in check if r["model"] == spec and r["outcome"] == "diverged"
+                       and int(r["seed"]) not in full)
+        values = [trained[s] for s in sorted(trained)]
+        if len(values) > 1:
+            mean = sum(values) / len(values)
+            error = math.sqrt(sum((v - mean) ** 2 for v in values) / (len(values) - 1) / len(values))
+            ours = f"{mean:.3f} ± {error:.3f}"
+        else:
+            ours = f"{values[0]:.3f}" if values else ("not scored" if full else "not run")
+        seeds = [f"{_seed_list(trained) or 'none'} trained"]
+        for at in sorted(set(full.values())):
+            those = [s for s in full if full[s] == at]
+            seeds.append(f"full run{'s' if len(those) > 1 else ''} of seed{'s' if len(those) > 1 else ''} "
+                         f"{_seed_list(those)} diverged at step {at}")
+        if early:
+            seeds.append(f"seed{'s' if len(early) > 1 else ''} {_seed_list(early)} "
+                         f"diverge{'' if len(early) > 1 else 's'} in the 40-step check")
+        if spec in (census or {}):
+            with open(ROOT / census[spec], newline="") as f:
+                lines = [line for line in f if not line.startswith("#")]
+            finite = [int(r["seed"]) for r in csv.DictReader(lines) if r["diverged_at_step"] == "-"]
+            steps = re.search(r"(\d+)_steps", str(census[spec])).group(1)
+            seeds.append(f"seeds {_seed_list(finite)} stay finite for {steps} steps")
+        if ModelSpec.parse(spec).kind == "l1":
+            ours_weights = ours_recurrent = "-"
+        else:
+            counts = models.count_weights(models.build_model(spec, width))
+            ours_weights, ours_recurrent = f"{counts['nonzero']:,}", f"{counts['recurrent_nonzero']:,}"
+        body.append([label(spec), paper, ours, "; ".join(seeds), f"{paper_weights} / {ours_weights}",
+                     f"{paper_recurrent} / {ours_recurrent}"])
+    return _table(["model", "paper", "ours", "seeds", "non-zero weights, paper / ours", "recurrent, paper / ours"],
+                  body)
+
+
 def _run_prefix(spec):
     """The folder name of a spec's runs without its seed (`sweeps.run_name`)."""
     from keras_lmrnn import sweeps
@@ -587,6 +656,14 @@ BLOCKS += [Block("docs/analysis/README.md", "zoo-clusters", zoo_clusters, (tuple
 
 BLOCKS += [Block("docs/paper_scale/README.md", "curves", paper_scale_curves, ([
     "lmrnn:n=2500,d=6", "autapse:n=2500", "lmrnn:n=2500,d=10", "dense:n=676"],))]
+
+BLOCKS += [Block("docs/paper_scale/README.md", "table1", paper_table1, ([
+    ("lmrnn:n=2500,d=6", "0.799 ± 0.007", "6.17e5", "2.82e5"),
+    ("lmrnn:n=2500,d=10", "0.815 ± 0.005", "1.13e6", "7.92e5"),
+    ("dense:n=676", "0.69 ± 0.01", "5.47e5", "4.57e5"),
+    ("dense:n=2500", "0.71 ± 0.02", "6.58e6", "6.25e6"),
+    ("l1:n=2500,l1=1e-5", "0.72 ± 0.01", "5.16e5", "1.81e5"),
+],), {"census": {"dense:n=2500": PAPER_SCALE / "census_dense2500_300_steps.csv"}})]
 
 ANALYSIS = pathlib.Path("docs/analysis")
 for _preset, _short in [("modcog84_lmrnn_20x20_d6_neurogym-indegree", "d6"),
