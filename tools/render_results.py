@@ -370,6 +370,22 @@ def probe_states(entries):
                    "units ever active"], body)
 
 
+# ---------------------------------------------------------------- the main job (keras-lmrnn compare)
+
+
+def comparison(path):
+    """A `keras-lmrnn compare` comparison.csv: each model's weights and its accuracy at each
+    checkpoint named `perf@STEP`."""
+    import csv
+
+    with open(ROOT / path, newline="") as f:
+        rows = list(csv.DictReader(f))
+    steps = [c for c in rows[0] if c.startswith("perf@")]
+    body = [[f"{label(r['model'], sheet=True).replace('dense(', 'dense RNN(')} (`{r['model']}`)", r["total"],
+             r["nonzero"], r["recurrent_nonzero"], *(f"{float(r[c]):.3f}" for c in steps)] for r in rows]
+    return _table(["model", "total weights", "non-zero", "non-zero recurrent", *steps], body)
+
+
 # ---------------------------------------------------------------- paper scale (docs/paper_scale)
 
 PAPER_SCALE = pathlib.Path("docs/paper_scale")
@@ -654,6 +670,8 @@ BLOCKS = [
 
 BLOCKS += [Block("docs/analysis/README.md", "zoo-clusters", zoo_clusters, (tuple(zoo.list_presets()),))]
 
+BLOCKS += [Block(page, "main-job", comparison, (pathlib.Path("docs/main_job/comparison.csv"),))
+           for page in ("README.md", "docs/getting-started.md")]
 BLOCKS += [Block("docs/paper_scale/README.md", "curves", paper_scale_curves, ([
     "lmrnn:n=2500,d=6", "autapse:n=2500", "lmrnn:n=2500,d=10", "dense:n=676"],))]
 
