@@ -386,6 +386,28 @@ def comparison(path):
     return _table(["model", "total weights", "non-zero", "non-zero recurrent", *steps], body)
 
 
+# ---------------------------------------------------------------- fixed points (tools/fixed_points_survey.py)
+
+
+def fixed_point_survey(path, tasks=("go", "dm1"), suffix="_neurogym-indegree", prefix="modcog84_"):
+    """Per preset: the fixed points found for each task (stable / unstable) and how many of the
+    search's end points were dropped, from a tools/fixed_points_survey.py CSV."""
+    import csv
+
+    with open(ROOT / path, newline="") as f:
+        rows = list(csv.DictReader(f))
+    presets = list(dict.fromkeys(r["preset"] for r in rows))
+    body = []
+    for preset in presets:
+        found = {r["task"]: r for r in rows if r["preset"] == preset}
+        cells = [f"{found[t]['points']} ({found[t]['stable']} / {found[t]['unstable']})" for t in tasks]
+        dropped = " / ".join(found[t]["end_points_dropped"] for t in tasks)
+        body.append([preset.removeprefix(prefix).removesuffix(suffix), *cells, dropped])
+    total = rows[0]["end_points"]
+    return _table([f"preset (`{prefix}..._{suffix.lstrip('_')}`)", *(f"{t}: points (stable / unstable)" for t in tasks),
+                   f"end points dropped, {' / '.join(tasks)} (of {total})"], body)
+
+
 # ---------------------------------------------------------------- paper scale (docs/paper_scale)
 
 PAPER_SCALE = pathlib.Path("docs/paper_scale")
@@ -670,6 +692,7 @@ BLOCKS = [
 
 BLOCKS += [Block("docs/analysis/README.md", "zoo-clusters", zoo_clusters, (tuple(zoo.list_presets()),))]
 
+BLOCKS += [Block("docs/dynamics/README.md", "survey", fixed_point_survey, (pathlib.Path("docs/dynamics/survey.csv"),))]
 BLOCKS += [Block(page, "main-job", comparison, (pathlib.Path("docs/main_job/comparison.csv"),))
            for page in ("README.md", "docs/getting-started.md")]
 BLOCKS += [Block("docs/paper_scale/README.md", "curves", paper_scale_curves, ([
