@@ -370,6 +370,28 @@ def probe_states(entries):
                    "units ever active"], body)
 
 
+# ---------------------------------------------------------------- clusters over training (Fig. 7b)
+
+
+def clusters_over_training(path):
+    """k at every kept checkpoint, one row per run, from tools/clusters_over_training.py's CSV:
+    a clear k in bold, a k that is not clear in parentheses; the last column counts the clear ones."""
+    import csv
+
+    with open(ROOT / path, newline="") as f:
+        rows = list(csv.DictReader(f))
+    runs = list(dict.fromkeys((r["model"], int(r["seed"])) for r in rows))
+    steps = sorted({int(r["step"]) for r in rows})
+    body = []
+    for model, seed in runs:
+        mine = {int(r["step"]): r for r in rows if r["model"] == model and int(r["seed"]) == seed}
+        cells = [("-" if s not in mine else f"**{mine[s]['k']}**" if mine[s]["clear"] == "True"
+                  else f"({mine[s]['k']})") for s in steps]
+        clear = sum(r["clear"] == "True" for r in mine.values())
+        body.append([label(model), seed, *cells, f"{clear} of {len(mine)}"])
+    return _table(["model", "seed", *(f"{s // 1000}k" if s else "0" for s in steps), "clear"], body)
+
+
 # ---------------------------------------------------------------- the main job (keras-lmrnn compare)
 
 
@@ -692,6 +714,8 @@ BLOCKS = [
 
 BLOCKS += [Block("docs/analysis/README.md", "zoo-clusters", zoo_clusters, (tuple(zoo.list_presets()),))]
 
+BLOCKS += [Block("docs/clusters_over_training/README.md", "k-over-training", clusters_over_training,
+                 (pathlib.Path("docs/clusters_over_training/clusters_over_training.csv"),))]
 BLOCKS += [Block("docs/dynamics/README.md", "survey", fixed_point_survey, (pathlib.Path("docs/dynamics/survey.csv"),))]
 BLOCKS += [Block(page, "main-job", comparison, (pathlib.Path("docs/main_job/comparison.csv"),))
            for page in ("README.md", "docs/getting-started.md")]
