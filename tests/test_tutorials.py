@@ -16,8 +16,9 @@ NOTEBOOKS = sorted(p.name for p in TUTORIALS.glob("*.ipynb"))
 # library functions the rest of the suite tests under each backend, so in a run of the suite per
 # backend (tests/run_all_backends.sh) each runs under one backend, spread so that every backend
 # executes at least two notebooks. In .ci/run at d9c247e the runs this leaves out took 04: 77 s
-# (torch) and 73 s (JAX), 05: 39 s (TensorFlow) and 118 s (torch), and 02 and 03 under 35 s each
-# (below the 10 slowest). A plain pytest call runs every notebook under its backend.
+# (torch) and 73 s (JAX), 05: 39 s (TensorFlow) and 118 s (torch), 02: 27 s (TensorFlow); 02 and 03
+# under JAX and 03 under TensorFlow were not among their piece's 10 slowest (under 56 and 27 s).
+# A plain pytest call runs every notebook under its backend.
 ONE_BACKEND = {
     "02_pretrained_zoo.ipynb": "torch",
     "03_task_variance_and_clusters.ipynb": "torch",
