@@ -731,13 +731,12 @@ BLOCKS += [Block("docs/paper_scale/README.md", "table1", paper_table1, ([
 ],), {"census": {"dense:n=2500": PAPER_SCALE / "census_dense2500_300_steps.csv"}})]
 
 ANALYSIS = pathlib.Path("docs/analysis")
-for _preset, _short in [("modcog84_lmrnn_20x20_d6_neurogym-indegree", "d6"),
-                        ("modcog84_dense_400_neurogym-indegree", "dense400")]:
+for _csv, _short in [("lesions_modcog84_lmrnn_20x20_d6_neurogym-indegree.csv", "d6"),
+                     ("lesions_modcog84_dense_400_neurogym-indegree.csv", "dense400"),
+                     ("lesions_d6.csv", "d6-v1")]:
     BLOCKS += [
-        Block("docs/analysis/README.md", f"lesions-{_short}", lesion_clusters_table,
-              (ANALYSIS / f"lesions_{_preset}.csv",)),
-        Block("docs/analysis/README.md", f"lesions-{_short}-families", lesion_families_table,
-              (ANALYSIS / f"lesions_{_preset}.csv",)),
+        Block("docs/analysis/README.md", f"lesions-{_short}", lesion_clusters_table, (ANALYSIS / _csv,)),
+        Block("docs/analysis/README.md", f"lesions-{_short}-families", lesion_families_table, (ANALYSIS / _csv,)),
     ]
 
 MECH_README = "docs/mechanism/README.md"
