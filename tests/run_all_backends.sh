@@ -23,7 +23,11 @@
 # about 1,830 s of the run's 1,950 s, against 1,990 s for whole backends two
 # at a time (at e110d1a). At d9c247e (the backend-free modules once, under
 # TensorFlow): TensorFlow 705 + 434 s, PyTorch 1,109 + 314 s, JAX 1,206 + 697 s;
-# the suite stage 2,335 s (venv install included), the whole .ci/run about 2,550 s (02:02:46-02:45:20). Each backend's output (both shards) is printed whole, in backend
+# the suite stage 2,335 s (venv install included), the whole .ci/run about 2,550 s (02:02:46-02:45:20).
+# At 78baab9 (once_under, test_folders backend-free): TensorFlow 429 + 339 s, PyTorch
+# 375 + 141 s, JAX 743 + 418 s; the suite stage 1,391 s, the whole .ci/run 1,525 s. The machine
+# was less loaded than at d9c247e (unchanged tests ran at 0.6-1.1 times their d9c247e time), so not
+# all of the drop is the change. Each backend's output (both shards) is printed whole, in backend
 # order, when all have ended; a backend fails if either shard fails or
 # collects no test. Arguments given (e.g. a test file) run unsharded, one
 # piece per backend. TEST_JOBS=1 runs the pieces one after another.
