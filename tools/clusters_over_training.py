@@ -112,7 +112,11 @@ def main(argv=None):
     for name, spec, seed in sweep.runs():
         if (spec, seed) in done:
             continue
-        if sweeps.status(args.sweep, name) != "complete":
+        state = sweeps.status(args.sweep, name)
+        if state == "diverged":  # final: the sweep will not train it again
+            print(f"{name}: diverged (not scored); skipped")
+            continue
+        if state != "complete":
             print(f"{name}: not finished; skipped (run the sweep's command again first)")
             continue
         print(f"{name}: clustering its kept checkpoints", flush=True)
