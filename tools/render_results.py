@@ -18,6 +18,7 @@ Example: the README's headline table is
 """
 
 import argparse
+import csv
 import dataclasses
 import functools
 import math
@@ -281,8 +282,6 @@ NEUROGYM_START_NORM = 0.5
 
 def _probe_rows(path):
     """The rows of a benchmarks/mechanism.py file, numbers as floats ("" as NaN)."""
-    import csv
-
     def number(text):
         return float(text) if text not in ("", None) else math.nan
 
@@ -376,8 +375,6 @@ def probe_states(entries):
 def clusters_over_training(path):
     """k at every kept checkpoint, one row per run, from tools/clusters_over_training.py's CSV:
     a clear k in bold, a k that is not clear in parentheses; the last column counts the clear ones."""
-    import csv
-
     with open(ROOT / path, newline="") as f:
         rows = list(csv.DictReader(f))
     runs = list(dict.fromkeys((r["model"], int(r["seed"])) for r in rows))
@@ -398,8 +395,6 @@ def clusters_over_training(path):
 def comparison(path):
     """A `keras-lmrnn compare` comparison.csv: each model's weights and its accuracy at each
     checkpoint named `perf@STEP`."""
-    import csv
-
     with open(ROOT / path, newline="") as f:
         rows = list(csv.DictReader(f))
     steps = [c for c in rows[0] if c.startswith("perf@")]
@@ -414,8 +409,6 @@ def comparison(path):
 def fixed_point_survey(path, tasks=("go", "dm1"), suffix="_neurogym-indegree", prefix="modcog84_"):
     """Per preset: the fixed points found for each task (stable / unstable) and how many of the
     search's end points were dropped, from a tools/fixed_points_survey.py CSV."""
-    import csv
-
     with open(ROOT / path, newline="") as f:
         rows = list(csv.DictReader(f))
     presets = list(dict.fromkeys(r["preset"] for r in rows))
@@ -440,8 +433,6 @@ def paper_scale_runs():
     docs/paper_scale/runs/<spec>__seed<k>/curve.csv, and the runs of curves_from_table.csv (the
     first runs, whose files were lost before they were committed: their values as the page's
     table gave them, 3 decimals). A run's own files win over the table."""
-    import csv
-
     from keras_lmrnn import training
 
     runs = ROOT / PAPER_SCALE / "runs"
@@ -490,8 +481,6 @@ def paper_table1(rows, step=10000, census=None):
     in the 40-step check (first_40_steps.csv), and the weights `models.count_weights` counts in
     the untrained model (an L1 model's depend on its trained weights: not counted). `census`:
     {spec: a CSV of seeds run for a few hundred steps (seed, diverged_at_step or "-")}."""
-    import csv
-
     from keras_lmrnn import models
 
     runs = paper_scale_runs()
@@ -508,13 +497,8 @@ def paper_table1(rows, step=10000, census=None):
         full = {int(r.split("__seed")[1]): at for r, at in diverged.items() if r.split("__seed")[0] == prefix}
         early = sorted(int(r["seed"]) for r in check if r["model"] == spec and r["outcome"] == "diverged"
                        and int(r["seed"]) not in full)
-        values = [trained[s] for s in sorted(trained)]
-        if len(values) > 1:
-            mean = sum(values) / len(values)
-            error = math.sqrt(sum((v - mean) ** 2 for v in values) / (len(values) - 1) / len(values))
-            ours = f"{mean:.3f} ± {error:.3f}"
-        else:
-            ours = f"{values[0]:.3f}" if values else ("not scored" if full else "not run")
+        mean, error, n = sweep_report.mean_and_error([trained[s] for s in sorted(trained)])
+        ours = _ms(mean, error) if n else ("not scored" if full else "not run")
         seeds = [f"{_seed_list(trained) or 'none'} trained"]
         for at in sorted(set(full.values())):
             those = [s for s in full if full[s] == at]
@@ -580,8 +564,6 @@ def zoo_clusters(names):
 
 def _lesion_scores(path):
     """{(lesion, cluster, draw): {task: score}} and {cluster: (units, preferred task)} of a lesion CSV."""
-    import csv
-
     scores, clusters = {}, {}
     with open(ROOT / path, newline="") as f:
         for row in csv.DictReader(f):
