@@ -15,7 +15,7 @@ import argparse
 import statistics
 import time
 
-import numpy as np
+import table_csv
 
 
 def neurogym_yang19(batch_size, seq_len):
@@ -45,6 +45,7 @@ def main():
     parser.add_argument("--batches", type=int, default=30)
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--seq-len", type=int, default=100)
+    parser.add_argument("--csv", metavar="FILE", help="also save the table's cells to FILE (CSV)")
     args = parser.parse_args()
     makers = {
         "neurogym.Dataset yang19": neurogym_yang19(args.batch_size, args.seq_len),
@@ -61,11 +62,13 @@ def main():
             times[name].append(time.perf_counter() - start)
     base = statistics.median(times["neurogym.Dataset yang19"])
     print(f"batch {args.batch_size} x {args.seq_len} steps, median of {args.batches} batches, one process")
-    print("| data | s/batch | batches/s | speed-up vs neurogym |")
-    print("|---|---|---|---|")
+    lines = ["| data | s/batch | batches/s | speed-up vs neurogym |", "|---|---|---|---|"]
     for name, t in times.items():
         med = statistics.median(t)
-        print(f"| {name} | {med:.4f} | {1 / med:.1f} | {base / med:.1f}x |")
+        lines.append(f"| {name} | {med:.4f} | {1 / med:.1f} | {base / med:.1f}x |")
+    print("\n".join(lines))
+    if args.csv:
+        table_csv.save(args.csv, lines)
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ import argparse
 import statistics
 import time
 
+import table_csv
 from keras_lmrnn import devices, protocols, runner, tasks, training
 
 
@@ -25,14 +26,16 @@ def main():
     parser.add_argument("--protocols", nargs="+", default=protocols.names())
     parser.add_argument("--steps", type=int, default=8, help="timed steps per model (after 2 warm-up steps)")
     parser.add_argument("--ds", type=float, nargs="+", default=[6], help="the LM-RNNs' radii (default 6)")
+    parser.add_argument("--csv", metavar="FILE", help="also save the table's cells to FILE (CSV)")
     args = parser.parse_args()
     import keras
 
     print(f"backend {keras.backend.backend()} on {devices.describe()}; median seconds per training step (data generation apart)")
     names = [f"lmrnn d={d:g}" for d in args.ds]
-    print("| protocol | batch x seq | N | " + " | ".join(f"{k} s" for k in names) + " | dense s | "
-          + " | ".join(f"dense / {k}" for k in names) + " | data s |")
-    print("|---" * (5 + 2 * len(names)) + "|")
+    lines = ["| protocol | batch x seq | N | " + " | ".join(f"{k} s" for k in names) + " | dense s | "
+             + " | ".join(f"dense / {k}" for k in names) + " | data s |",
+             "|---" * (5 + 2 * len(names)) + "|"]
+    print("\n".join(lines))
     for name in args.protocols:
         options = runner.RunOptions(protocol=name, steps=args.steps + 2)
         data = tasks.TaskDataset("modcog84", batch_size=options.batch_size, seq_len=options.seq_len,
@@ -57,9 +60,12 @@ def main():
                     if i >= 2:
                         times[key].append(time.perf_counter() - started)
             med = {k: statistics.median(v) for k, v in times.items()}
-            print(f"| {name} | {options.batch_size} x {options.seq_len} | {n} ({side}x{side}) | "
-                  + " | ".join(f"{med[k]:.3f}" for k in names) + f" | {med['dense']:.3f} | "
-                  + " | ".join(f"{med['dense'] / med[k]:.2f}" for k in names) + f" | {data_s:.3f} |", flush=True)
+            lines.append(f"| {name} | {options.batch_size} x {options.seq_len} | {n} ({side}x{side}) | "
+                         + " | ".join(f"{med[k]:.3f}" for k in names) + f" | {med['dense']:.3f} | "
+                         + " | ".join(f"{med['dense'] / med[k]:.2f}" for k in names) + f" | {data_s:.3f} |")
+            print(lines[-1], flush=True)
+    if args.csv:
+        table_csv.save(args.csv, lines)
 
 
 if __name__ == "__main__":

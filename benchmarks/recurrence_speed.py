@@ -31,6 +31,7 @@ import sys
 import time
 
 import numpy as np
+import table_csv
 
 INPUTS, CLASSES = 117, 17
 SMALL_BATCH = 16  # keras_lmrnn.recurrence.SMALL_BATCH
@@ -137,6 +138,7 @@ def main():
     parser.add_argument("--models", nargs="+", choices=list(MODELS), default=list(MODELS))
     parser.add_argument("--steps", type=int, default=5, help="timed steps per recurrence")
     parser.add_argument("--warmup", type=int, default=2, help="untimed steps first (compilation)")
+    parser.add_argument("--csv", metavar="FILE", help="also save the table's cells to FILE (CSV)")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
@@ -158,6 +160,8 @@ def main():
             sys.exit(f"the {backend} worker failed (exit {proc.returncode})")
     print()
     print(table(results))
+    if args.csv:
+        table_csv.save(args.csv, table(results).splitlines())
 
 
 if __name__ == "__main__":

@@ -29,6 +29,7 @@ import sys
 import time
 
 import numpy as np
+import table_csv
 
 BATCH, TIME, INPUTS, CLASSES, D, ALPHA, LR = 64, 100, 117, 17, 4, 0.2, 1e-3
 
@@ -232,6 +233,7 @@ def main():
     parser.add_argument("--sizes", nargs="+", type=int, default=[400, 1225, 2500])
     parser.add_argument("--steps", type=int, default=10, help="timed steps per model")
     parser.add_argument("--warmup", type=int, default=2)
+    parser.add_argument("--csv", metavar="FILE", help="also save the table's cells to FILE (CSV)")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
@@ -250,12 +252,15 @@ def main():
         rows += [json.loads(line) for line in out.stdout.splitlines() if line.startswith("{")]
     print(f"batch {BATCH} x {TIME} steps, {INPUTS} inputs, {CLASSES} classes, Adam; "
           f"median s/step over {args.steps} steps")
-    print("| backend | device | N | LMRNN s | SimpleRNN s | native s | LMRNN/SimpleRNN | LMRNN/native |")
-    print("|---|---|---|---|---|---|---|---|")
+    lines = ["| backend | device | N | LMRNN s | SimpleRNN s | native s | LMRNN/SimpleRNN | LMRNN/native |",
+             "|---|---|---|---|---|---|---|---|"]
     for r in rows:
-        print(f"| {r['backend']} | {r['device']} | {r['N']} | {r['LMRNN']:.3f} | {r['SimpleRNN']:.3f} | "
-              f"{r['native']:.3f} | {r['LMRNN'] / r['SimpleRNN']:.2f} | "
-              f"{r['LMRNN'] / r['native']:.2f} |")
+        lines.append(f"| {r['backend']} | {r['device']} | {r['N']} | {r['LMRNN']:.3f} | {r['SimpleRNN']:.3f} | "
+                     f"{r['native']:.3f} | {r['LMRNN'] / r['SimpleRNN']:.2f} | "
+                     f"{r['LMRNN'] / r['native']:.2f} |")
+    print("\n".join(lines))
+    if args.csv:
+        table_csv.save(args.csv, lines)
 
 
 if __name__ == "__main__":

@@ -6,7 +6,7 @@
 # workers share the GPU, and the step-time benchmarks; one log per part.
 #
 #   bash tests/run_on_gpu.sh LOGS tests [PYTEST ARGS]  # the tests, the backends at once
-#   bash tests/run_on_gpu.sh LOGS bench                # the shared-GPU sweep, the benchmarks
+#   bash tests/run_on_gpu.sh LOGS bench                # the shared-GPU sweep, the benchmarks (tables also as CSV)
 #
 # Environment: BACKENDS (default "jax torch"), PYTHON (python3), WORKERS
 # (pytest-xdist workers per backend, 7), TEST_TIMEOUT (seconds per backend,
@@ -82,16 +82,16 @@ bench)
       --battery modcog84 --steps 20 --eval-every 20 --trials-per-task 2 --jobs 2 --out "$scratch/sweep" &&
     grep -h '"device"' "$scratch"/sweep/*/config.json; } > "$logs/sweep.log" 2>&1 || status=1
   timeout $((2 * ${BENCH_TIMEOUT:-90})) $python benchmarks/step_time.py --backends $backends --sizes ${SIZES:-400 2500} --steps 5 \
-    > "$logs/step_time.log" 2>&1 || status=1
+    --csv "$logs/step_time.csv" > "$logs/step_time.log" 2>&1 || status=1
   # The recurrences side by side (issue #24): on a GPU, whether "auto" (whose
   # rule was measured on a CPU) picks the fastest.
   timeout $((2 * ${BENCH_TIMEOUT:-90})) $python benchmarks/recurrence_speed.py --backends $backends \
-    --sizes ${SIZES:-400 2500} --steps 3 > "$logs/recurrence_speed.log" 2>&1 || status=1
+    --sizes ${SIZES:-400 2500} --steps 3 --csv "$logs/recurrence_speed.csv" > "$logs/recurrence_speed.log" 2>&1 || status=1
   for precision in default highest; do
     echo "== JAX_DEFAULT_MATMUL_PRECISION=$precision"
     JAX_DEFAULT_MATMUL_PRECISION=$precision KERAS_BACKEND=$first timeout "${BENCH_TIMEOUT:-90}" \
       $python benchmarks/protocol_step_time.py --protocols lmrnn-v1 neurogym-indegree --sizes ${SIZES:-400 2500} --steps 8 \
-      || status=1
+      --csv "$logs/protocol_step_time_$precision.csv" || status=1
   done > "$logs/protocol_step_time.log" 2>&1
   tail -n 20 "$logs"/sweep.log "$logs"/step_time.log "$logs"/recurrence_speed.log "$logs"/protocol_step_time.log
   exit $status

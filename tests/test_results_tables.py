@@ -73,3 +73,23 @@ def test_check_names_a_block_edited_by_hand(tmp_path, monkeypatch, capsys):
 def test_models_not_in_the_sweep_are_refused():
     with pytest.raises(ValueError, match="models"):
         render_results.grid(render_results.NG, models=["lmrnn:n=400,d=3"])
+
+
+def test_a_benchmark_table_saved_as_csv_renders_back_as_printed(tmp_path, monkeypatch):
+    printed = ["| backend | N | step s | auto picks |", "|---|---|---|---|", "| jax | 400 | 0.090 | fused |",
+               "| torch | 400 | 0.123 | step |"]
+    render_results.table_csv.save(tmp_path / "speed.csv", printed)
+    monkeypatch.setattr(render_results, "ROOT", tmp_path)
+    assert render_results.benchmark_table("speed.csv") == "\n".join(printed)
+    assert render_results.benchmark_table("speed.csv", {"N": "N", "step s": "s"}, {"backend": "torch"}) == (
+        "| N | s |\n|---|---|\n| 400 | 0.123 |")
+
+
+def test_tables_are_read_from_a_benchmark_log_in_order():
+    log = "== default\n| a | b |\n|---|---|\n| 1 | 2 |\nnoise\n| a | b |\n|---|---|\n| 3 | 4 |\n"
+    assert render_results.table_csv.markdown_tables(log) == [[{"a": "1", "b": "2"}], [{"a": "3", "b": "4"}]]
+
+
+def test_speed_ratios_round_half_up_to_three_digits():
+    assert [render_results._ratio(r) for r in ("18.85x", "2.295x", "3.60x", "35.74x")] == [
+        "18.9x", "2.30x", "3.60x", "35.7x"]

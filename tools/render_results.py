@@ -20,6 +20,7 @@ Example: the README's headline table is
 import argparse
 import csv
 import dataclasses
+import decimal
 import functools
 import math
 import os
@@ -29,6 +30,9 @@ import sys
 import tempfile
 
 from keras_lmrnn import runner, sweep_report, zoo
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent / "benchmarks"))
+import table_csv  # noqa: E402 (benchmarks/table_csv.py: the benchmarks' tables as CSV)
 from keras_lmrnn.specs import ModelSpec, matched_dense_size
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
@@ -648,6 +652,76 @@ def lesion_families_table(path):
     return _table(["mean response accuracy", *(f"{f} ({families.count(f)} tasks)" for f in present)], body)
 
 
+# ---------------------------------------------------------------- benchmarks (their --csv files and logs)
+
+
+def _read_csv(path):
+    with open(ROOT / path, newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def _picked(row, where):
+    return all(row[k] == str(v) for k, v in (where or {}).items())
+
+
+def benchmark_table(path, columns=None, where=None):
+    """A benchmark's `--csv` file as a table: `columns` {column: heading}
+    (default: all, as saved), the rows matching `where` {column: value}."""
+    rows = [r for r in _read_csv(path) if _picked(r, where)]
+    columns = columns or {c: c for c in rows[0]}
+    return _table(list(columns.values()), [[r[c] for c in columns] for r in rows])
+
+
+def _ratio(text):
+    """A ratio cell ("18.85x") to 3 significant digits, halves rounded up ("18.9x")."""
+    value = decimal.Decimal(text.rstrip("x"))
+    places = 2 if value < 10 else 1
+    return f"{value.quantize(decimal.Decimal(1).scaleb(-places), rounding=decimal.ROUND_HALF_UP)}x"
+
+
+def recurrence_summary(path, n, shape, models, backends, picks=None):
+    """`benchmarks/recurrence_speed.py`'s rows at one size and batch shape, one line per model:
+    per backend the step loop's seconds and what `recurrence="auto"` picks (seconds, name,
+    speed-up). `models`: [(model, label)]; `backends`: [(backend, label)]; `picks`
+    {(backend, model): recurrence} where the rule has changed since the run (else the run's
+    "auto picks")."""
+    rows = {(r["backend"], r["model"]): r for r in _read_csv(path)
+            if r["N"] == str(n) and r["batch x steps"] == shape}
+    body = []
+    for model, name in models:
+        cells = [name]
+        for backend, _ in backends:
+            r = rows[(backend, model)]
+            pick = (picks or {}).get((backend, model), r["auto picks"])
+            ratio = "1.00x" if pick == "step" else _ratio(r[f"{pick} / step"])
+            cells += [r["step s"], f"{r[f'{pick} s']} {pick} ({ratio})"]
+        body.append(cells)
+    head = ["model"] + [f"{b} {what}" for _, b in backends for what in ("step", "auto")]
+    return _table(head, body)
+
+
+def _logged_tables(path):
+    return table_csv.markdown_tables((ROOT / path).read_text())
+
+
+def gpu_step_time(log, cpu_csv):
+    """`benchmarks/step_time.py`'s table in a GPU run's log, beside the LM-RNN's time on
+    the CPU (`cpu_csv`, the same benchmark's --csv) at the same backend and N."""
+    cpu = {(r["backend"], r["N"]): r["LMRNN s"] for r in _read_csv(cpu_csv)}
+    columns = ["backend", "N", "LMRNN s", "SimpleRNN s", "native s", "LMRNN/SimpleRNN", "LMRNN/native"]
+    body = [[r[c] for c in columns] + [cpu[(r["backend"], r["N"])]] for r in _logged_tables(log)[0]]
+    return _table(columns + ["on the 2-core CPU ([speed](../guide/speed.md)), LMRNN s"], body)
+
+
+def gpu_precision(log, model="lmrnn d=6 s"):
+    """`benchmarks/protocol_step_time.py`'s two tables in a log (default float32 matmul
+    precision, then `highest`), the LM-RNN's seconds per step side by side."""
+    default, highest = _logged_tables(log)
+    body = [[a["protocol"], a["batch x seq"], a["N"].split(" ")[0], a[model], b[model]]
+            for a, b in zip(default, highest, strict=True)]
+    return _table(["protocol", "batch x seq", "N", "s/step, default precision", "s/step, `highest`"], body)
+
+
 # ---------------------------------------------------------------- the blocks
 
 
@@ -762,6 +836,25 @@ BLOCKS += [
         ("random(d=4) - dense", (RERUN, "random:n=400,d=4", "dense:n=400"),
          (NG, "random:n=400,d=4,init=indegree", NG_DENSE)),
     ], 10000, ("rerun", "committed grid"))),
+]
+
+
+BENCH = pathlib.Path("docs/benchmarks")
+H200 = pathlib.Path("docs/gpu/h200_2026-11-30")
+BLOCKS += [
+    Block("docs/recurrence/speed_cpu.md", "recurrence-speed", benchmark_table, (BENCH / "recurrence_speed_cpu.csv",)),
+    Block("docs/guide/speed.md", "recurrence-speed-2500", recurrence_summary, (
+        BENCH / "recurrence_speed_cpu.csv", 2500, "4 x 350",
+        [("dense", "dense RNN(2500)"), ("d6", "LM-RNN d=6"), ("d10", "LM-RNN d=10"),
+         ("random10", "random sparse, d=10's in-degree"), ("autapse", "autapse pool (N = 2500)")],
+        [("jax", "JAX"), ("torch", "PyTorch"), ("tensorflow", "TensorFlow")]),
+        # since 41b2979 the rule takes the tiles for JAX's d=10 at N = 2500 (docs/recurrence)
+        {"picks": {("jax", "d10"): "sparse"}}),
+    Block("docs/guide/speed.md", "step-time-cpu", benchmark_table, (BENCH / "step_time_cpu.csv",)),
+    Block("docs/guide/protocols.md", "protocol-step-time-cpu", benchmark_table, (BENCH / "protocol_step_time_cpu.csv",)),
+    Block("docs/guide/tasks.md", "dataset-speed-cpu", benchmark_table, (BENCH / "dataset_speed_cpu.csv",)),
+    Block("docs/gpu/README.md", "step-time-h200", gpu_step_time, (H200 / "step_time.log", BENCH / "step_time_cpu.csv")),
+    Block("docs/gpu/README.md", "precision-h200", gpu_precision, (H200 / "precision_step_time.log",)),
 ]
 
 

@@ -1,7 +1,7 @@
 """Clusters every zoo preset's units by task variance; writes its feature map, metadata and card section.
 
     KERAS_BACKEND=jax python tools/render_zoo_clusters.py [PRESET ...]
-    KERAS_BACKEND=jax python tools/render_zoo_clusters.py [PRESET ...] --no-write [--trials-per-task N] [--k-max K] [--rotate]
+    KERAS_BACKEND=jax python tools/render_zoo_clusters.py [PRESET ...] --no-write [--trials-per-task N] [--k-max K] [--rotate] [--csv FILE]
     KERAS_BACKEND=jax python tools/render_zoo_clusters.py PRESET --no-write --lesions FIGURE.png
 
 For each preset (default: all registered ones), with the fixed settings of
@@ -29,7 +29,8 @@ on a new preset before writing its manifest.
 (it may use other trial counts or another largest k; `--rotate` clusters the
 control, the activity rotated by a random orthogonal matrix, seed 0, which
 mixes the units and so removes any unit-level specialisation while keeping
-the population's geometry); with `--lesions FIGURE.png` (one preset) it
+the population's geometry; `--csv FILE` also writes the table's numbers, one
+row per preset and method, for `tools/render_results.py`); with `--lesions FIGURE.png` (one preset) it
 also lesions each agglomerative cluster (`analysis.lesion_clusters`, 64
 trials per task), draws `analysis.plot_lesions` (colour scale -1..1) to
 FIGURE.png and prints the tasks that drop most and least per cluster, beside
@@ -38,6 +39,7 @@ the same way (3 seeded draws per cluster).
 """
 
 import argparse
+import csv
 import io
 import json
 import os
@@ -235,6 +237,36 @@ def report_row(name, meta, measured):
     return "| " + " | ".join(cells) + " |"
 
 
+CSV_COLUMNS = ("preset", "battery", "d", "trials_per_task", "k_max", "rotate", "backend", "active_units",
+               "method", "k", "best_silhouette", "stability")
+
+
+def csv_rows(name, meta, measured, trials_per_task, k_max, rotate, backend):
+    """The `--csv` rows of one preset's measurement: one per method (none
+    when too few units are active to cluster)."""
+    common = {"preset": name, "battery": meta["battery"], "d": "" if meta["d"] is None else meta["d"],
+              "trials_per_task": trials_per_task, "k_max": k_max, "rotate": int(rotate), "backend": backend,
+              "active_units": len(measured["units"])}
+    rows = []
+    for method, result in measured["results"].items():
+        stability = measured["stability"].get(method)
+        rows.append({**common, "method": method, "k": int(result.k),
+                     "best_silhouette": f"{_score(result.scores.max()):.3f}",
+                     "stability": "" if stability is None else stability.verdict()})
+    return rows
+
+
+def write_csv(path, rows):
+    """Writes `rows` (dicts with CSV_COLUMNS) to `path` atomically."""
+    from keras_lmrnn import folders
+
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    folders.atomic_write_text(path, out.getvalue())
+
+
 def lesions(model, measured, battery, figure):
     """Lesions each agglomerative cluster and, as the control, as many random active units
     (RANDOM_DRAWS seeded draws per cluster); draws the figure, writes every score to the
@@ -285,6 +317,7 @@ def main(argv=None):
                         help="with --no-write only: the largest k tried (default %(default)s)")
     parser.add_argument("--rotate", action="store_true", help="with --no-write only: cluster the rotation control")
     parser.add_argument("--lesions", metavar="FIGURE", help="with --no-write and one preset: lesion figure")
+    parser.add_argument("--csv", metavar="FILE", help="with --no-write only: also write the table's numbers to FILE")
     args = parser.parse_args(argv)
     fixed = args.trials_per_task == SETTINGS["trials_per_task"] and args.k_max == SETTINGS["k_max"]
     if not args.no_write and not (fixed and not args.rotate and not args.lesions):
@@ -292,6 +325,8 @@ def main(argv=None):
             "--trials-per-task, --k-max, --rotate and --lesions need --no-write: presets are written "
             "with the fixed settings"
         )
+    if args.csv and not args.no_write:
+        parser.error("--csv writes the --no-write table's numbers: add --no-write")
     if args.lesions and args.rotate:
         parser.error("--lesions lesions the model's own clusters: leave out --rotate")
     if args.lesions and len(args.presets) != 1:
@@ -314,6 +349,7 @@ def main(argv=None):
         print("| preset | battery | d | active units | k agglomerative | silhouette | stability | k k-means | silhouette "
               "| stability |")
         print("|---|---|---|---|---|---|---|---|---|---|")
+    rows = []
     for name in names:
         model = zoo.load(name)  # verified first: never rewrite the manifest over an edited file
         folder = zoo.preset_path(name)
@@ -321,6 +357,8 @@ def main(argv=None):
             meta = zoo.metadata(name)
             measured = measure(model, meta["battery"], args.trials_per_task, args.k_max, args.rotate)
             print(report_row(name, meta, measured), flush=True)
+            rows += csv_rows(name, meta, measured, args.trials_per_task, args.k_max, args.rotate,
+                             keras.backend.backend())
             if args.lesions:
                 lesions(model, measured, meta["battery"], args.lesions)
             continue
@@ -331,6 +369,9 @@ def main(argv=None):
             f"k-means {entry['kmeans']['stability']['verdict']}"
         )
         print(f"{name}: {entry['active_units']} active units, {ks}", flush=True)
+    if args.csv:
+        write_csv(args.csv, rows)
+        print(f"wrote {args.csv}")
 
 
 if __name__ == "__main__":
