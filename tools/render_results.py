@@ -652,6 +652,50 @@ def lesion_families_table(path):
     return _table(["mean response accuracy", *(f"{f} ({families.count(f)} tasks)" for f in present)], body)
 
 
+# ---------------------------------------------------------------- lmrnn-v1's early results (docs/results/lmrnn-v1.md)
+
+
+@dataclasses.dataclass(frozen=True)
+class Value:
+    """A cell read from a CSV with a "model" column (a `keras-lmrnn compare` table or
+    a file of curve means): `column` of the row whose model is `model`, 3 decimals."""
+
+    path: pathlib.Path
+    model: str
+    column: str
+
+    def text(self):
+        rows = [r for r in _read_csv(self.path) if r["model"] == self.model]
+        if len(rows) != 1:
+            raise ValueError(f"{self.path}: {len(rows)} rows for model {self.model!r}, expected 1")
+        return f"{float(rows[0][self.column]):.3f}"
+
+
+def _preset_recurrent(name):
+    """A preset's recurrent synapses: its non-zero recurrent weights (above the threshold
+    an L1 model is counted at, where it has one)."""
+    meta = zoo.metadata(name)
+    above = meta.get("weight_counts_above_threshold")
+    if above:
+        return f"{above['recurrent_nonzero']} above {above['threshold']:g}"
+    return str(meta["weight_counts"]["recurrent_nonzero"])
+
+
+def cells(head, rows):
+    """A table whose cells are text, `Value`s read from CSVs, or `Recurrent(preset)`."""
+    return _table(head, [[c if isinstance(c, str) else c.text() for c in row] for row in rows])
+
+
+@dataclasses.dataclass(frozen=True)
+class Recurrent:
+    """A cell: the preset's recurrent synapses (`_preset_recurrent`)."""
+
+    preset: str
+
+    def text(self):
+        return _preset_recurrent(self.preset)
+
+
 # ---------------------------------------------------------------- benchmarks (their --csv files and logs)
 
 
@@ -855,6 +899,38 @@ BLOCKS += [
     Block("docs/guide/tasks.md", "dataset-speed-cpu", benchmark_table, (BENCH / "dataset_speed_cpu.csv",)),
     Block("docs/gpu/README.md", "step-time-h200", gpu_step_time, (H200 / "step_time.log", BENCH / "step_time_cpu.csv")),
     Block("docs/gpu/README.md", "precision-h200", gpu_precision, (H200 / "precision_step_time.log",)),
+]
+
+
+V1_PAGE = "docs/results/lmrnn-v1.md"
+V1_CURVES = pathlib.Path("docs/results/lmrnn-v1_preset_curves.csv")  # the presets' runs' curve means
+INIT = pathlib.Path("docs/init_experiment")
+SEED1 = pathlib.Path("docs/seed_experiment/curve_means_seed1.csv")
+_V1_MODELS = [("autapse pool (d=0), 400 units", "autapse:n=400", "modcog84_autapse_20x20_lmrnn-v1"),
+              ("LM-RNN 20x20, d=2", "lmrnn:n=400,d=2", "modcog84_lmrnn_20x20_d2_lmrnn-v1"),
+              ("LM-RNN 20x20, d=4", "lmrnn:n=400,d=4", "modcog84_lmrnn_20x20_d4_lmrnn-v1"),
+              ("random sparse, d=4's in-degree", "random:n=400,d=4", "modcog84_random_20x20_d4_lmrnn-v1"),
+              ("dense RNN(140), d=4's synapses", "dense-matched:n=400,d=4", "modcog84_dense_140_lmrnn-v1"),
+              ("LM-RNN 20x20, d=6", "lmrnn:n=400,d=6", "modcog84_lmrnn_20x20_d6_lmrnn-v1"),
+              ("dense RNN(400) + L1 (1e-4)", "l1:n=400,l1=1e-4", "modcog84_l1_400_lmrnn-v1"),
+              ("dense RNN(400)", "dense:n=400", "modcog84_dense_400_lmrnn-v1")]
+_V1_STEPS = ("perf@2000", "perf@5000", "perf@10000")
+_V1_ROWS = {spec: name for name, spec, _ in _V1_MODELS}
+BLOCKS += [
+    Block(V1_PAGE, "presets", cells, (["model", "recurrent synapses", "2k steps", "5k steps", "10k steps"], [
+        [name, Recurrent(preset), *(Value(V1_CURVES, spec, c) for c in _V1_STEPS)]
+        for name, spec, preset in _V1_MODELS])),
+    Block(V1_PAGE, "init", cells, (["model", "init", "2k steps", "5k steps", "10k steps"], [
+        row for spec in ("lmrnn:n=400,d=4", "lmrnn:n=400,d=6", "dense:n=400") for row in (
+            [_V1_ROWS[spec], "in-degree (default)", *(Value(V1_CURVES, spec, c) for c in _V1_STEPS)],
+            [_V1_ROWS[spec], "uniform", *(Value(INIT / "compare_10k.csv", f"{spec},init=uniform", c)
+                                        for c in _V1_STEPS)])])),
+    Block(V1_PAGE, "seed", cells, (["model", "seed", "1k steps", "2k steps", "5k steps", "10k steps"], [
+        row for spec in ("lmrnn:n=400,d=4", "lmrnn:n=400,d=6", "dense:n=400") for row in (
+            [_V1_ROWS[spec], "0 (preset)",
+             "-" if spec == "lmrnn:n=400,d=6" else Value(INIT / "compare_2k.csv", spec, "perf@1000"),
+             *(Value(V1_CURVES, spec, c) for c in _V1_STEPS)],
+            [_V1_ROWS[spec], "1", *(Value(SEED1, spec, c) for c in ("perf@1000", *_V1_STEPS))])])),
 ]
 
 
