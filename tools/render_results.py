@@ -466,6 +466,32 @@ def paper_scale_curves(models):
     return _table(["step", *(f"{s // 1000}k" if s else "0" for s in steps)], body)
 
 
+def paper_scale_run_table(paper, step=10000):
+    """Every N = 2500 run of run_log.csv (spec, seed, device, backend, wall time): its
+    accuracy at `step` from its curve (paper_scale_runs), or the step it diverged at
+    (full_runs_diverged.csv), beside the paper's value (`paper`: {spec: text}). Runs
+    of one spec that differ only in their seed share a row."""
+    runs = paper_scale_runs()
+    with open(ROOT / PAPER_SCALE / "full_runs_diverged.csv", newline="") as f:
+        diverged = {row["run"]: int(row["diverged_at_step"]) for row in csv.DictReader(f)}
+    body = []
+    for row in _read_csv(PAPER_SCALE / "run_log.csv"):
+        run = f"{_run_prefix(row['spec'])}__seed{row['seed']}"
+        if run in diverged:
+            outcome = f"diverged at step {diverged[run]} (not scored)"
+        else:
+            outcome = f"{dict(runs[run])[step]:.3f}"
+        cells = [f"{label(row['spec']).replace('dense(', 'dense RNN(')} (`{row['spec']}`)", row["seed"],
+                 row["device"], row["backend"], row["wall_time"], outcome, paper[row["spec"]]]
+        previous = body[-1] if body else None
+        if previous and previous[0] == cells[0] and previous[2:] == cells[2:]:
+            previous[1] += f", {row['seed']}"
+        else:
+            body.append(cells)
+    return _table(["model", "seed", "device", "backend, precision", "wall time", "response acc. at 10k",
+                   "paper (Table 1)"], body)
+
+
 def _seed_list(seeds):
     """"0-3" or "4, 6, 7, 9": sorted seeds, runs of three or more as a range."""
     seeds, parts, i = sorted(seeds), [], 0
@@ -822,13 +848,18 @@ BLOCKS += [Block(page, "main-job", comparison, (pathlib.Path("docs/main_job/comp
 BLOCKS += [Block("docs/paper_scale/README.md", "curves", paper_scale_curves, ([
     "lmrnn:n=2500,d=6", "autapse:n=2500", "lmrnn:n=2500,d=10", "dense:n=676"],))]
 
-BLOCKS += [Block("docs/paper_scale/README.md", "table1", paper_table1, ([
+# The paper's Table 1 (spec, accuracy, non-zero weights, recurrent non-zero weights).
+PAPER_TABLE1 = [
     ("lmrnn:n=2500,d=6", "0.799 ± 0.007", "6.17e5", "2.82e5"),
     ("lmrnn:n=2500,d=10", "0.815 ± 0.005", "1.13e6", "7.92e5"),
     ("dense:n=676", "0.69 ± 0.01", "5.47e5", "4.57e5"),
     ("dense:n=2500", "0.71 ± 0.02", "6.58e6", "6.25e6"),
     ("l1:n=2500,l1=1e-5", "0.72 ± 0.01", "5.16e5", "1.81e5"),
-],), {"census": {"dense:n=2500": PAPER_SCALE / "census_dense2500_300_steps.csv"}})]
+]
+BLOCKS += [Block("docs/paper_scale/README.md", "table1", paper_table1, (PAPER_TABLE1,),
+                 {"census": {"dense:n=2500": PAPER_SCALE / "census_dense2500_300_steps.csv"}}),
+           Block("docs/paper_scale/README.md", "runs", paper_scale_run_table, (
+               {spec: paper for spec, paper, _, _ in PAPER_TABLE1} | {"autapse:n=2500": "not in Table 1 (Fig. 7a at d=0)"},))]
 
 ANALYSIS = pathlib.Path("docs/analysis")
 for _csv, _short in [("lesions_modcog84_lmrnn_20x20_d6_neurogym-indegree.csv", "d6"),
