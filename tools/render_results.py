@@ -492,6 +492,68 @@ def paper_scale_run_table(paper, step=10000):
                    "paper (Table 1)"], body)
 
 
+def _spec_d(spec):
+    """A spec's place on Fig. 7a's axis: its radius, 0 for autapses, None for dense."""
+    spec = ModelSpec.parse(spec)
+    return {"autapse": 0, "dense": None}.get(spec.kind, spec.get("d"))
+
+
+def _in_degree_fraction(n, d):
+    """The fraction of the N units each unit of LM-RNN(n, d) receives input from."""
+    from keras_lmrnn import masks
+
+    return float(masks.locality_mask(masks.sheet_shape(n), d).sum()) / n ** 2
+
+
+def performance_vs_d_values(sizes, step=10000):
+    """{N: {spec: ([mean response accuracy at `step` of each seed that trained], diverged seeds)}}
+    for Fig. 7a. `sizes`: [(N, source, specs)], source a sweep folder (or list of them) or
+    "paper_scale" (paper_scale_runs and full_runs_diverged.csv); a spec with no runs yet gets ([], 0)."""
+    out = {}
+    for n, source, specs in sizes:
+        out[n] = {}
+        if source == "paper_scale":
+            runs = paper_scale_runs()
+            with open(ROOT / PAPER_SCALE / "full_runs_diverged.csv", newline="") as f:
+                diverged = [row["run"].split("__seed")[0] for row in csv.DictReader(f)]
+            for spec in specs:
+                prefix = _run_prefix(spec)
+                values = [dict(c)[step] for r, c in sorted(runs.items())
+                          if r.split("__seed")[0] == prefix and step in dict(c)]
+                out[n][spec] = (values, diverged.count(prefix))
+        else:
+            found = _runs(source)
+            for spec in specs:
+                seeds = found.get(spec, {})
+                values = [v for _, v in sorted(_trained(seeds, METRIC, step).items())]
+                out[n][spec] = (values, sum(c is None for c in seeds.values()))
+    return out
+
+
+def performance_vs_d(sizes, step=10000):
+    """Fig. 7a as a table: one row per N, mean ± SE (seeds) at `step` for each d and for the
+    dense RNN of that N, and the best d (highest mean over the LM-RNNs with d >= 1) with the
+    fraction of the sheet each unit reads at that d."""
+    values = performance_vs_d_values(sizes, step)
+    ds = sorted({_spec_d(spec) for n in values for spec in values[n] if _spec_d(spec) is not None})
+    body = []
+    for n, by_spec in values.items():
+        cells, best = {}, None
+        for spec, (seeds, diverged) in by_spec.items():
+            mean, error, count = sweep_report.mean_and_error(seeds)
+            note = f"{count} seed{'s' if count != 1 else ''}" + (f", {diverged} diverged" if diverged else "")
+            if count:
+                cells[_spec_d(spec)] = (f"{_ms(mean, error)} ({note})" if count > 1 else f"{mean:.3f} ({note})")
+            else:
+                cells[_spec_d(spec)] = f"not trained ({diverged} diverged)" if diverged else "not run"
+            d = _spec_d(spec)
+            if count and d and (best is None or mean > best[1]):
+                best = (d, mean)
+        best_cell = "-" if best is None else f"d={best[0]} ({_in_degree_fraction(n, best[0]):.1%} of N)"
+        body.append([str(n), *(cells.get(d, "-") for d in ds), cells.get(None, "-"), best_cell])
+    return _table(["N", *(f"d={d}" for d in ds), "dense(N)", "best d (inputs per unit)"], body)
+
+
 def _seed_list(seeds):
     """"0-3" or "4, 6, 7, 9": sorted seeds, runs of three or more as a range."""
     seeds, parts, i = sorted(seeds), [], 0
@@ -860,6 +922,18 @@ BLOCKS += [Block("docs/paper_scale/README.md", "table1", paper_table1, (PAPER_TA
                  {"census": {"dense:n=2500": PAPER_SCALE / "census_dense2500_300_steps.csv"}}),
            Block("docs/paper_scale/README.md", "runs", paper_scale_run_table, (
                {spec: paper for spec, paper, _, _ in PAPER_TABLE1} | {"autapse:n=2500": "not in Table 1 (Fig. 7a at d=0)"},))]
+
+FIG7A_1225 = PAPER_SCALE / "fig7a_1225"
+# Fig. 7a's sizes: N, where the runs are, and the models at that N.
+FIG7A = [
+    (400, NG, [f"{kind}:n=400,{rest}init=indegree" for kind, rest in
+               [("autapse", ""), ("lmrnn", "d=1,"), ("lmrnn", "d=2,"), ("lmrnn", "d=4,"), ("lmrnn", "d=6,"),
+                ("lmrnn", "d=8,"), ("dense", "")]]),
+    (1225, FIG7A_1225, [*(f"lmrnn:n=1225,d={d}" for d in (2, 4, 6, 8, 10)), "dense:n=1225"]),
+    (2500, "paper_scale", ["autapse:n=2500", "lmrnn:n=2500,d=6", "lmrnn:n=2500,d=10", "dense:n=2500"]),
+]
+BLOCKS += [Block("docs/paper_scale/README.md", "fig7a", performance_vs_d, (FIG7A,))]
+
 
 ANALYSIS = pathlib.Path("docs/analysis")
 for _csv, _short in [("lesions_modcog84_lmrnn_20x20_d6_neurogym-indegree.csv", "d6"),
