@@ -75,12 +75,14 @@ def command(name, backend):
     return f"KERAS_BACKEND={backend} python {SCRIPT} {name}"
 
 
-def measure(model, battery, trials_per_task=SETTINGS["trials_per_task"], k_max=SETTINGS["k_max"], rotate=False):
+def measure(model, battery, trials_per_task=SETTINGS["trials_per_task"], k_max=SETTINGS["k_max"], rotate=False,
+            stability=True):
     """Task variance and both clusterings of `model` on `battery`.
 
     Returns a dict: activity, ntv (active units x tasks), units, and per method
     a `ClusterResult` (key "results"), or an "error" string when fewer than 3
-    units are active. `rotate`: cluster the rotation control instead.
+    units are active. `rotate`: cluster the rotation control instead (no stability is
+    measured for it); `stability=False`: measure none (the slow part).
     """
     from keras_lmrnn import analysis
 
@@ -98,11 +100,12 @@ def measure(model, battery, trials_per_task=SETTINGS["trials_per_task"], k_max=S
     except ValueError as error:
         out["results"], out["error"] = {}, str(error)
         return out
-    if not rotate:
+    if stability and not rotate:
         for method, result in out["results"].items():
             out["stability"][method] = analysis.cluster_stability(
                 act, result, seed=SETTINGS["seed"], window=SETTINGS["window"], k_max=k_max
             )
+    if not rotate:
         out["agreement"] = analysis.method_agreement(*out["results"].values())
     return out
 
@@ -318,6 +321,8 @@ def main(argv=None):
     parser.add_argument("--rotate", action="store_true", help="with --no-write only: cluster the rotation control")
     parser.add_argument("--lesions", metavar="FIGURE", help="with --no-write and one preset: lesion figure")
     parser.add_argument("--csv", metavar="FILE", help="with --no-write only: also write the table's numbers to FILE")
+    parser.add_argument("--no-stability", action="store_true",
+                        help="with --no-write only: skip the split-half stability (its slowest part)")
     args = parser.parse_args(argv)
     fixed = args.trials_per_task == SETTINGS["trials_per_task"] and args.k_max == SETTINGS["k_max"]
     if not args.no_write and not (fixed and not args.rotate and not args.lesions):
@@ -325,8 +330,8 @@ def main(argv=None):
             "--trials-per-task, --k-max, --rotate and --lesions need --no-write: presets are written "
             "with the fixed settings"
         )
-    if args.csv and not args.no_write:
-        parser.error("--csv writes the --no-write table's numbers: add --no-write")
+    if (args.csv or args.no_stability) and not args.no_write:
+        parser.error("--csv and --no-stability are for the --no-write table: add --no-write")
     if args.lesions and args.rotate:
         parser.error("--lesions lesions the model's own clusters: leave out --rotate")
     if args.lesions and len(args.presets) != 1:
@@ -355,7 +360,8 @@ def main(argv=None):
         folder = zoo.preset_path(name)
         if args.no_write:
             meta = zoo.metadata(name)
-            measured = measure(model, meta["battery"], args.trials_per_task, args.k_max, args.rotate)
+            measured = measure(model, meta["battery"], args.trials_per_task, args.k_max, args.rotate,
+                               stability=not args.no_stability)
             print(report_row(name, meta, measured), flush=True)
             rows += csv_rows(name, meta, measured, args.trials_per_task, args.k_max, args.rotate,
                              keras.backend.backend())
