@@ -651,6 +651,62 @@ def zoo_clusters(names):
     return _table(["preset", "active units", "agglomerative", "k-means", "ARI between the methods"], body)
 
 
+def _preset_clusters(name):
+    import json
+
+    return json.loads((ROOT / PRESETS / name / "metadata.json").read_text())
+
+
+def _trial_counts(path):
+    """{(preset, trials per task, rotated, method): row} of a `render_zoo_clusters.py --no-write --csv` file."""
+    return {(r["preset"], int(r["trials_per_task"]), r["rotate"] == "1", r["method"]): r for r in _read_csv(path)}
+
+
+def _ks(name, measured, method, trials):
+    """"36 / 19 / 18": the chosen k at each trial count (the preset's own at its 32 trials)."""
+    own = _preset_clusters(name)["clusters"]
+    return " / ".join(str(own[method]["k"]) if t == own["settings"]["trials_per_task"]
+                      else measured[(name, t, False, method)]["k"] for t in trials)
+
+
+def _rotated(name, measured, trials):
+    return measured[(name, trials, True, "agglomerative")]
+
+
+def zoo_clusters_by_trials(names, path, trials=(32, 64, 128)):
+    """Each preset's chosen k at several trial counts (its recorded clusters at 32, the others and
+    the rotation control from `path`, a `render_zoo_clusters.py --no-write --csv` file), with the
+    best silhouette at 32 trials."""
+    measured = _trial_counts(path)
+    body = []
+    for name in names:
+        meta = _preset_clusters(name)
+        own = meta["clusters"]
+        rotated = _rotated(name, measured, trials[0])
+        body.append([name, "-" if meta["d"] is None else str(meta["d"]), str(own["active_units"]),
+                     _ks(name, measured, "agglomerative", trials), f"{own['agglomerative']['best_silhouette']:.3f}",
+                     _ks(name, measured, "kmeans", trials), f"{own['kmeans']['best_silhouette']:.3f}",
+                     f"{rotated['k']}, {rotated['best_silhouette']}"])
+    return _table(["preset", "d", "active units", "k agglomerative", "silhouette", "k k-means", "silhouette",
+                   "rotated control: k agglomerative, silhouette"], body)
+
+
+def final_k_against_d(rows, path, trials=(32, 64, 128)):
+    """Fig. 7b read at the end of training: `rows` [(label, preset)], each preset's card accuracy,
+    chosen k at each trial count, best agglomerative silhouette at 32 trials and the rotation
+    control's."""
+    measured = _trial_counts(path)
+    body = []
+    for text, name in rows:
+        meta = _preset_clusters(name)
+        body.append([text, f"{meta['metrics']['response_accuracy']:.3f}", _ks(name, measured, "agglomerative", trials),
+                     _ks(name, measured, "kmeans", trials),
+                     f"{meta['clusters']['agglomerative']['best_silhouette']:.3f}",
+                     _rotated(name, measured, trials[0])["best_silhouette"]])
+    return _table(["20x20 model", "response accuracy (card)", "k agglomerative (32 / 64 / 128 trials)", "k k-means",
+                   "silhouette (agglomerative, 32)", "rotated control"], body)
+
+
 # ---------------------------------------------------------------- lesions (tools/render_zoo_clusters.py --lesions)
 
 
@@ -943,6 +999,17 @@ for _csv, _short in [("lesions_modcog84_lmrnn_20x20_d6_neurogym-indegree.csv", "
         Block("docs/analysis/README.md", f"lesions-{_short}", lesion_clusters_table, (ANALYSIS / _csv,)),
         Block("docs/analysis/README.md", f"lesions-{_short}-families", lesion_families_table, (ANALYSIS / _csv,)),
     ]
+
+ZOO_TRIALS = ANALYSIS / "zoo_clusters_by_trials.csv"
+_V1_PRESETS = [n for n in zoo.list_presets() if n.endswith("_lmrnn-v1")]  # the registry's order
+BLOCKS += [
+    Block("docs/analysis/README.md", "zoo-clusters-by-trials", zoo_clusters_by_trials, (_V1_PRESETS, ZOO_TRIALS)),
+    Block("docs/analysis/README.md", "final-k-against-d", final_k_against_d, ([
+        ("d = 0 (autapse pool)", "modcog84_autapse_20x20_lmrnn-v1"), ("d = 2", "modcog84_lmrnn_20x20_d2_lmrnn-v1"),
+        ("d = 4", "modcog84_lmrnn_20x20_d4_lmrnn-v1"), ("d = 6", "modcog84_lmrnn_20x20_d6_lmrnn-v1"),
+        ("dense RNN(400)", "modcog84_dense_400_lmrnn-v1")], ZOO_TRIALS)),
+]
+
 
 MECH_README = "docs/mechanism/README.md"
 B4 = MECHANISM / "mechanism_lmrnn-v1_alpha1_b4_t350_clip1.0_400_adam"
