@@ -16,8 +16,9 @@ import pathlib
 
 os.environ.setdefault("MPLBACKEND", "Agg")
 
+import math  # noqa: E402
+
 import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
 
 import render_results  # noqa: E402  (tools/, this script's folder: the one reader of the runs)
 
@@ -26,15 +27,15 @@ FIGURE = ROOT / "docs" / "paper_scale" / "fig7a.png"
 
 
 def _mean_and_error(values):
-    values = np.asarray(values, dtype=float)
-    error = values.std(ddof=1) / np.sqrt(len(values)) if len(values) > 1 else 0.0
-    return values.mean(), error
+    """(mean, SE, n) as the table computes them (`sweep_report.mean_and_error`); a single seed's SE drawn as 0."""
+    mean, error, n = render_results.sweep_report.mean_and_error(values)
+    return mean, 0.0 if math.isnan(error) else error, n
 
 
 def main():
     fig, ax = plt.subplots(figsize=(6.5, 4.2))
     for n, by_spec in render_results.performance_vs_d_values(render_results.FIG7A).items():
-        points = sorted((render_results._spec_d(spec), *_mean_and_error(values), len(values))
+        points = sorted((render_results._spec_d(spec), *_mean_and_error(values))
                         for spec, (values, _) in by_spec.items()
                         if values and render_results._spec_d(spec) is not None)
         color = None
@@ -45,8 +46,8 @@ def main():
             color = line[0].get_color()
         dense = [values for spec, (values, _) in by_spec.items() if render_results._spec_d(spec) is None and values]
         if dense:
-            mean, _ = _mean_and_error(dense[0])
-            ax.axhline(mean, ls="--", color=color, lw=1, label=f"dense RNN({n}) ({len(dense[0])} seeds)")
+            mean, _, count = _mean_and_error(dense[0])
+            ax.axhline(mean, ls="--", color=color, lw=1, label=f"dense RNN({n}) ({count} seeds)")
     ax.set_xlabel("locality radius d (0: autapse pool)")
     ax.set_ylabel("mean response accuracy at 10k steps (84 tasks)")
     ax.set_title("Mod-Cog 84, default protocol (paper Fig. 7a)")

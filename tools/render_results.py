@@ -22,6 +22,7 @@ import csv
 import dataclasses
 import decimal
 import functools
+import importlib.util
 import math
 import os
 import pathlib
@@ -31,11 +32,20 @@ import tempfile
 
 from keras_lmrnn import runner, sweep_report, zoo
 
-sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent / "benchmarks"))
-import table_csv  # noqa: E402 (benchmarks/table_csv.py: the benchmarks' tables as CSV)
 from keras_lmrnn.specs import ModelSpec, matched_dense_size
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
+
+
+def _load_table_csv():
+    """benchmarks/table_csv.py (the benchmarks' tables as CSV), loaded from its file."""
+    spec = importlib.util.spec_from_file_location("table_csv", ROOT / "benchmarks" / "table_csv.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+table_csv = _load_table_csv()
 ANSWER = pathlib.Path("docs/protocol_answer")
 SCREEN = pathlib.Path("docs/protocol_screen")
 STEPS = [1000, 2000, 5000, 10000]
@@ -448,6 +458,11 @@ def paper_scale_runs():
     return found
 
 
+def paper_scale_diverged():
+    """{run name: step} of the N = 2500 full runs that diverged (full_runs_diverged.csv)."""
+    return {row["run"]: int(row["diverged_at_step"]) for row in _read_csv(PAPER_SCALE / "full_runs_diverged.csv")}
+
+
 def paper_scale_curves(models):
     """Mean response accuracy at every checkpoint, one row per run that trained (past step 0),
     models in the order given, seeds in order."""
@@ -471,9 +486,7 @@ def paper_scale_run_table(paper, step=10000):
     accuracy at `step` from its curve (paper_scale_runs), or the step it diverged at
     (full_runs_diverged.csv), beside the paper's value (`paper`: {spec: text}). Runs
     of one spec that differ only in their seed share a row."""
-    runs = paper_scale_runs()
-    with open(ROOT / PAPER_SCALE / "full_runs_diverged.csv", newline="") as f:
-        diverged = {row["run"]: int(row["diverged_at_step"]) for row in csv.DictReader(f)}
+    runs, diverged = paper_scale_runs(), paper_scale_diverged()
     body = []
     for row in _read_csv(PAPER_SCALE / "run_log.csv"):
         run = f"{_run_prefix(row['spec'])}__seed{row['seed']}"
@@ -488,13 +501,15 @@ def paper_scale_run_table(paper, step=10000):
             previous[1] += f", {row['seed']}"
         else:
             body.append(cells)
-    return _table(["model", "seed", "device", "backend, precision", "wall time", "response acc. at 10k",
+    return _table(["model", "seed", "device", "backend, precision", "wall time", f"response acc. at {step // 1000}k",
                    "paper (Table 1)"], body)
 
 
 def _spec_d(spec):
     """A spec's place on Fig. 7a's axis: its radius, 0 for autapses, None for dense."""
     spec = ModelSpec.parse(spec)
+    if spec.kind not in ("lmrnn", "autapse", "dense"):
+        raise ValueError(f"Fig. 7a places LM-RNNs, autapse pools and dense RNNs on its axis, not {str(spec)!r}")
     return {"autapse": 0, "dense": None}.get(spec.kind, spec.get("d"))
 
 
@@ -514,8 +529,7 @@ def performance_vs_d_values(sizes, step=10000):
         out[n] = {}
         if source == "paper_scale":
             runs = paper_scale_runs()
-            with open(ROOT / PAPER_SCALE / "full_runs_diverged.csv", newline="") as f:
-                diverged = [row["run"].split("__seed")[0] for row in csv.DictReader(f)]
+            diverged = [run.split("__seed")[0] for run in paper_scale_diverged()]
             for spec in specs:
                 prefix = _run_prefix(spec)
                 values = [dict(c)[step] for r, c in sorted(runs.items())
@@ -538,20 +552,40 @@ def performance_vs_d(sizes, step=10000):
     ds = sorted({_spec_d(spec) for n in values for spec in values[n] if _spec_d(spec) is not None})
     body = []
     for n, by_spec in values.items():
-        cells, best = {}, None
+        cells, scored = {}, {}
         for spec, (seeds, diverged) in by_spec.items():
+            d = _spec_d(spec)
+            if d in cells:
+                raise ValueError(f"two models at d={d} for N = {n}: {list(by_spec)}")
             mean, error, count = sweep_report.mean_and_error(seeds)
             note = f"{count} seed{'s' if count != 1 else ''}" + (f", {diverged} diverged" if diverged else "")
             if count:
-                cells[_spec_d(spec)] = (f"{_ms(mean, error)} ({note})" if count > 1 else f"{mean:.3f} ({note})")
+                cells[d] = f"{_ms(mean, error)} ({note})" if count > 1 else f"{mean:.3f} ({note})"
+                if d:
+                    scored[d] = (mean, error if count > 1 else math.nan)
             else:
-                cells[_spec_d(spec)] = f"not trained ({diverged} diverged)" if diverged else "not run"
-            d = _spec_d(spec)
-            if count and d and (best is None or mean > best[1]):
-                best = (d, mean)
-        best_cell = "-" if best is None else f"d={best[0]} ({_in_degree_fraction(n, best[0]):.1%} of N)"
-        body.append([str(n), *(cells.get(d, "-") for d in ds), cells.get(None, "-"), best_cell])
-    return _table(["N", *(f"d={d}" for d in ds), "dense(N)", "best d (inputs per unit)"], body)
+                cells[d] = f"not trained ({diverged} diverged)" if diverged else "not run"
+        body.append([str(n), *(cells.get(d, "-") for d in ds), cells.get(None, "-"), _best_d(n, scored)])
+    return _table(["N", *(f"d={d}" for d in ds), "dense(N)", "highest mean (inputs per unit)"], body)
+
+
+def _best_d(n, scored):
+    """The LM-RNN d >= 1 with the highest mean, the fraction of the N units each unit reads
+    there, and how sure: whether it is the largest d run at N, and which d are within
+    the two standard errors' sum of it (a single seed has no SE: not compared)."""
+    if not scored:
+        return "-"
+    best = max(scored, key=lambda d: scored[d][0])
+    mean, error = scored[best]
+    notes = [f"{_in_degree_fraction(n, best):.1%} of N"]
+    if best == max(scored):
+        notes.append("the largest d run")
+    close = [d for d, (m, e) in sorted(scored.items()) if d != best and mean - m <= error + e]
+    if close:
+        notes.append(f"d={', '.join(map(str, close))} within 1 SE + 1 SE")
+    if math.isnan(error):
+        notes.append("one seed")
+    return f"d={best} ({'; '.join(notes)})"
 
 
 def _seed_list(seeds):
@@ -575,9 +609,7 @@ def paper_table1(rows, step=10000, census=None):
     {spec: a CSV of seeds run for a few hundred steps (seed, diverged_at_step or "-")}."""
     from keras_lmrnn import models
 
-    runs = paper_scale_runs()
-    with open(ROOT / PAPER_SCALE / "full_runs_diverged.csv", newline="") as f:
-        diverged = {row["run"]: int(row["diverged_at_step"]) for row in csv.DictReader(f)}
+    runs, diverged = paper_scale_runs(), paper_scale_diverged()
     with open(ROOT / PAPER_SCALE / "first_40_steps.csv", newline="") as f:
         check = [row for row in csv.DictReader(f)]
     width = runner.input_size("modcog84")
@@ -652,14 +684,22 @@ def zoo_clusters(names):
 
 
 def _preset_clusters(name):
-    import json
-
-    return json.loads((ROOT / PRESETS / name / "metadata.json").read_text())
+    """A preset's metadata (its recorded clusters under "clusters")."""
+    return zoo.metadata(name)
 
 
 def _trial_counts(path):
-    """{(preset, trials per task, rotated, method): row} of a `render_zoo_clusters.py --no-write --csv` file."""
-    return {(r["preset"], int(r["trials_per_task"]), r["rotate"] == "1", r["method"]): r for r in _read_csv(path)}
+    """{(preset, trials per task, rotated, method): row} of a `render_zoo_clusters.py --no-write --csv`
+    file; every row measured with the presets' own largest k, each key once."""
+    found = {}
+    for r in _read_csv(path):
+        key = (r["preset"], int(r["trials_per_task"]), r["rotate"] == "1", r["method"])
+        if key in found:
+            raise ValueError(f"{path}: {key} is measured twice")
+        if int(r["k_max"]) != _preset_clusters(r["preset"])["clusters"]["settings"]["k_max"]:
+            raise ValueError(f"{path}: {key} was measured with k_max {r['k_max']}, not the presets' own")
+        found[key] = r
+    return found
 
 
 def _ks(name, measured, method, trials):
@@ -703,7 +743,8 @@ def final_k_against_d(rows, path, trials=(32, 64, 128)):
                      _ks(name, measured, "kmeans", trials),
                      f"{meta['clusters']['agglomerative']['best_silhouette']:.3f}",
                      _rotated(name, measured, trials[0])["best_silhouette"]])
-    return _table(["20x20 model", "response accuracy (card)", "k agglomerative (32 / 64 / 128 trials)", "k k-means",
+    return _table(["20x20 model", "response accuracy (card)",
+                   f"k agglomerative ({' / '.join(map(str, trials))} trials)", "k k-means",
                    "silhouette (agglomerative, 32)", "rotated control"], body)
 
 
@@ -856,12 +897,15 @@ def benchmark_table(path, columns=None, where=None):
     """A benchmark's `--csv` file as a table: `columns` {column: heading}
     (default: all, as saved), the rows matching `where` {column: value}."""
     rows = [r for r in _read_csv(path) if _picked(r, where)]
+    if not rows:
+        raise ValueError(f"{path}: no rows match {where}")
     columns = columns or {c: c for c in rows[0]}
     return _table(list(columns.values()), [[r[c] for c in columns] for r in rows])
 
 
 def _ratio(text):
-    """A ratio cell ("18.85x") to 3 significant digits, halves rounded up ("18.9x")."""
+    """A ratio cell as the benchmark printed it ("18.85x", 2 decimals) shortened to 1 decimal
+    from 10x on ("18.9x", halves rounded up); below 10x it is kept as printed."""
     value = decimal.Decimal(text.rstrip("x"))
     places = 2 if value < 10 else 1
     return f"{value.quantize(decimal.Decimal(1).scaleb(-places), rounding=decimal.ROUND_HALF_UP)}x"
@@ -881,6 +925,8 @@ def recurrence_summary(path, n, shape, models, backends, picks=None):
         for backend, _ in backends:
             r = rows[(backend, model)]
             pick = (picks or {}).get((backend, model), r["auto picks"])
+            if pick == r["auto picks"] and (backend, model) in (picks or {}):
+                raise ValueError(f"{path}: {backend} {model} already picks {pick}; drop the override")
             ratio = "1.00x" if pick == "step" else _ratio(r[f"{pick} / step"])
             cells += [r["step s"], f"{r[f'{pick} s']} {pick} ({ratio})"]
         body.append(cells)
