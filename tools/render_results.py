@@ -285,6 +285,11 @@ def screen(folders, at, metric=METRIC):
     return _table(head, body)
 
 
+def sweep_report_table(folder, at):
+    """The table `keras-lmrnn report FOLDER --at AT` prints (a sweep or its export)."""
+    return sweep_report.markdown_table(*sweep_report.summarize(ROOT / folder, at)).rstrip("\n")
+
+
 # ---------------------------------------------------------------- the mechanism probes
 
 MECHANISM = pathlib.Path("docs/mechanism")
