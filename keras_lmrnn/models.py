@@ -27,7 +27,7 @@ import os
 import keras
 import numpy as np
 
-from keras_lmrnn import protocols, seeds
+from keras_lmrnn import protocols, seeds, specs
 from keras_lmrnn.layers import LMRNN
 from keras_lmrnn.specs import CHOICES, KINDS, ModelSpec, matched_dense_size  # noqa: F401 (re-exported)
 from keras_lmrnn.validation import check_number
@@ -304,15 +304,17 @@ def build_l1(input_size, n, l1, **kwargs):
     )
 
 
-# The builder of each kind of spec (the keys each takes: `keras_lmrnn.specs`).
-BUILDERS = {
+# The builder of each kind of spec (the keys each takes: `keras_lmrnn.specs`),
+# registered in the spec module's table that `ModelSpec.build` reads.
+specs.BUILDERS.update({
     "lmrnn": build_lmrnn,
     "random": build_random_sparse,
     "autapse": build_autapse,
     "dense": build_dense,
     "dense-matched": build_dense_matched,
     "l1": build_l1,
-}
+})
+BUILDERS = specs.BUILDERS
 
 
 def parse_spec(spec):
@@ -423,7 +425,7 @@ def check_spec(spec, input_size=1, memory=None):
                 "choose a smaller n"
             )
     try:
-        BUILDERS[kind](input_size, **dict(kwargs))
+        parsed.build(input_size, seed=None)
     except (ValueError, TypeError) as error:
         raise ValueError(f"Invalid model spec {spec!r}: {error}") from None
     return kind, kwargs
@@ -470,10 +472,7 @@ def build_model(spec, input_size, protocol=protocols.DEFAULT, seed=0):
     parsed = ModelSpec.parse(spec)
     if protocol is not None:
         parsed = parsed.with_defaults(protocols.get(protocol).model)
-    kwargs = parsed.kwargs
-    if seed is not None:
-        kwargs.setdefault("seed", seed)
-    return BUILDERS[parsed.kind](input_size, **kwargs)
+    return parsed.build(input_size, seed=seed)
 
 
 def recurrent_layer(model):

@@ -457,12 +457,13 @@ def check_same_model(found, expected, out):
 
 def memory_needed(spec, options, size):
     """About how many bytes training `spec` with `options` needs: the
-    recurrent weights' share (see `models.memory_needed`) and a batch's
+    recurrent weights' share (`ModelSpec.memory_needed`) and a batch's
     inputs, targets and the activations kept for backpropagation."""
 
-    units = models.recurrent_units(spec) + models.NUM_CLASSES
+    parsed = ModelSpec.parse(spec)
+    units = parsed.recurrent_units() + NUM_CLASSES
     per_step = options.batch_size * options.seq_len
-    return models.memory_needed(spec) + 4 * per_step * (2 * size + 2 + 6 * units)
+    return parsed.memory_needed() + 4 * per_step * (2 * size + 2 + 6 * units)
 
 
 def check_memory(spec, options, size):

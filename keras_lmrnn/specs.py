@@ -14,9 +14,12 @@ Optional keys for all: seed, alpha, noise (recurrent noise std), init
 (indegree, uniform or identity), linear_init (keras or torch), sheet=ROWSxCOLS,
 periodic=0|1, mask_seed (see `keras_lmrnn.models` for what each does).
 
-`ModelSpec.parse` reads a spec once; everything else asks the parsed spec.
-This module knows the grammar only (it calls no Keras): `keras_lmrnn.models`
-builds the model a spec names, `keras_lmrnn.protocols` fills in its settings.
+`ModelSpec.parse` reads a spec once; everything else asks the parsed spec:
+its size, weight counts and memory (from the grammar and the masks alone),
+and `ModelSpec.build` for the Keras model. This module imports no Keras:
+`keras_lmrnn.models` registers each kind's builder in `BUILDERS` when
+`keras_lmrnn` is imported, and `keras_lmrnn.protocols.resolve_spec` fills in
+a protocol's settings (`ModelSpec.with_defaults` with its model keys).
 
 Example:
 
@@ -53,6 +56,10 @@ BUILDER_NAMES = {"sheet": "sheet_shape", "noise": "recurrent_noise"}
 # gradient, Adam's two moments, the float32 mask the constraint multiplies
 # by and the boolean mask: 4 + 4 + 8 + 4 + 1, rounded up.
 BYTES_PER_RECURRENT_ENTRY = 24
+# Each kind's model builder, `builder(input_size, **spec.kwargs)` -> uncompiled
+# keras.Model: registered by `keras_lmrnn.models` (which `import keras_lmrnn`
+# imports), so that this module needs no Keras.
+BUILDERS = {}
 
 
 class ModelSpec:
@@ -188,6 +195,69 @@ class ModelSpec:
         3
         """
         return BYTES_PER_RECURRENT_ENTRY * self.recurrent_units() ** 2
+
+    def recurrent_synapses(self):
+        """The recurrent kernel entries its mask allows: the LM-RNN's and the
+        random sparse RNN's mask entries (the same in-degrees), n for the
+        autapse pool, N**2 for the dense kinds (L1 included: its zeros come
+        from training).
+
+        >>> ModelSpec.parse("lmrnn:n=2500,d=10").recurrent_synapses()     # 2500 x 317
+        792500
+        >>> ModelSpec.parse("dense-matched:n=2500,d=6").recurrent_synapses()
+        283024
+        """
+        if self.kind in ("lmrnn", "random", "autapse"):
+            shape = masks.sheet_shape(self["n"], self.get("sheet"))
+            d = 0 if self.kind == "autapse" else self["d"]
+            return int(masks.locality_mask(shape, d, self.get("periodic", True)).sum())
+        return self.recurrent_units() ** 2
+
+    def count_weights(self, input_size, outputs):
+        """Its trainable weights by structure, before any training: the
+        paper's Table 1 columns as the masks fix them.
+
+        Args:
+            input_size: the task inputs' width (`TaskDataset.input_size`).
+            outputs: the readout's units (`keras_lmrnn.models.NUM_CLASSES`).
+
+        Returns:
+            dict with `total` (every trainable weight, masked entries
+            included, as `keras_lmrnn.models.count_weights` counts them),
+            `allowed` (those the mask does not hold at zero) and `recurrent`
+            (`recurrent_synapses()`).
+
+        Example:
+
+        >>> ModelSpec.parse("autapse:n=16").count_weights(117, 17)
+        {'total': 2433, 'allowed': 2193, 'recurrent': 16}
+        """
+        n = self.recurrent_units()
+        total = input_size * n + n * n + n + n * outputs + outputs
+        recurrent = self.recurrent_synapses()
+        return {"total": total, "allowed": total - n * n + recurrent, "recurrent": recurrent}
+
+    def build(self, input_size, seed=0):
+        """The uncompiled Keras model it names, with exactly its keys (the
+        layer's defaults for the rest; `keras_lmrnn.models.build_model` adds a
+        protocol's settings first).
+
+        Args:
+            input_size: the task inputs' width (`TaskDataset.input_size`).
+            seed: the seed when the spec gives none (default 0); None:
+                unseeded.
+
+        Example:
+
+        >>> ModelSpec.parse("dense:n=16").build(117).name
+        'dense_n16'
+        """
+        if self.kind not in BUILDERS:
+            raise RuntimeError(f"No builder for {self.kind!r}: import keras_lmrnn (keras_lmrnn.models registers them)")
+        kwargs = self.kwargs
+        if seed is not None:
+            kwargs.setdefault("seed", seed)
+        return BUILDERS[self.kind](input_size, **kwargs)
 
 
 def matched_dense_size(n, d, sheet_shape=None, periodic=True):

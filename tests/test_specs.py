@@ -66,6 +66,22 @@ def test_the_builders_view_and_the_sizes_come_from_the_spec():
     assert models.build_model(matched, 33, protocol=None).count_params() > 532**2
 
 
+@pytest.mark.parametrize("text", [
+    "lmrnn:n=36,d=1", "lmrnn:n=24,d=2,sheet=4x6,periodic=0", "random:n=36,d=2,mask_seed=3", "autapse:n=25",
+    "dense:n=12", "dense-matched:n=36,d=1", "l1:n=12,l1=1e-4",
+])
+def test_the_weight_counts_by_structure_match_the_built_model(text):
+    spec = ModelSpec.parse(text)
+    model = spec.build(33)
+    counts, built = spec.count_weights(33, models.NUM_CLASSES), models.count_weights(model)
+    assert counts["total"] == built["total"] == model.count_params()
+    assert counts["recurrent"] == int(models.recurrent_layer(model).mask_array.sum())
+    assert counts["allowed"] == counts["total"] - spec.recurrent_units() ** 2 + counts["recurrent"]
+    # the same model as the protocol-free models.build_model, seed 0 by default
+    assert model.name == models.build_model(text, 33, protocol=None).name
+    assert [w.shape for w in model.weights] == [w.shape for w in models.build_model(text, 33, protocol=None).weights]
+
+
 def _import_graph():
     """{module: modules of the package it imports (anywhere in its code)}."""
     folders = {"keras_lmrnn": REPO / "keras_lmrnn", "keras_lmrnn.tasks": REPO / "tasks",
