@@ -93,3 +93,44 @@ def test_tables_are_read_from_a_benchmark_log_in_order():
 def test_speed_ratios_round_half_up_to_three_digits():
     assert [render_results._ratio(r) for r in ("18.85x", "2.295x", "3.60x", "35.74x")] == [
         "18.9x", "2.30x", "3.60x", "35.7x"]
+
+
+# Every exported sweep's report.md (written by `keras-lmrnn report`): its tables are what its
+# committed files give today. Where the run folders are committed, summarize them again; where only
+# curves.csv is (docs/sweeps/yang20_16x16), read each cell from it.
+REPORTS = sorted(p.relative_to(ROOT) for p in (ROOT / "docs").rglob("report.md") if (p.parent / "sweep.json").is_file())
+
+
+def _report_steps(text):
+    header = text.split("| model | seeds done |")[1].splitlines()[0]
+    return [int(step) for step in header.replace("|", " ").split() if step.isdigit()]
+
+
+@pytest.mark.parametrize("report", REPORTS, ids=str)
+def test_each_exported_sweep_report_is_what_its_files_say(report):
+    from keras_lmrnn import sweep_report
+
+    folder, text = ROOT / report.parent, (ROOT / report).read_text()
+    at = _report_steps(text)
+    rows, at = sweep_report.summarize(folder, at)
+    if any(row["seeds_complete"] for row in rows):
+        for metric in sweep_report.METRICS:
+            assert sweep_report.markdown_table(rows, at, metric) in text, f"{report}: {metric} table"
+        return
+    curves = sweep_report.read_curves_csv(folder / "curves.csv")  # no run folders: the curves' file
+    lines = [line for line in text.split("| model | seeds done |")[1].splitlines()[2:] if line.startswith("| `")]
+    assert [line.split("`")[1] for line in lines] == list(curves)
+    for line in lines:
+        cells = [cell.strip() for cell in line.strip("|").split("|")][2:]
+        by_step = {step: (mean, se, n) for step, mean, se, n in curves[line.split("`")[1]]}
+        assert cells == [f"{by_step[s][0]:.3f} ± {by_step[s][1]:.3f} (n={by_step[s][2]})" for s in at], report
+
+
+def test_the_report_check_can_fail(tmp_path):
+    from keras_lmrnn import sweep_report
+
+    folder = tmp_path / "screen"
+    shutil.copytree(ROOT / "docs/protocol_screen/alpha1", folder)
+    _edit_curve(next(folder.glob("lmrnn_*__seed0")), 1000, 0.1)
+    rows, at = sweep_report.summarize(folder, [1000, 2000])
+    assert sweep_report.markdown_table(rows, at) not in (folder / "report.md").read_text()
