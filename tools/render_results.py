@@ -1040,6 +1040,8 @@ FIG7A = [
     (2500, "paper_scale", ["autapse:n=2500", "lmrnn:n=2500,d=6", "lmrnn:n=2500,d=10", "dense:n=2500"]),
 ]
 BLOCKS += [Block("docs/paper_scale/README.md", "fig7a", performance_vs_d, (FIG7A,))]
+BLOCKS += [Block("docs/guide/sweeps.md", "example", sweep_report_table,
+                 (pathlib.Path("docs/sweeps/guide_example"), [500, 1000]))]
 
 
 ANALYSIS = pathlib.Path("docs/analysis")
