@@ -116,21 +116,36 @@ def test_each_exported_sweep_report_is_what_its_files_say(report):
     if any(row["seeds_complete"] for row in rows):
         for metric in sweep_report.METRICS:
             assert sweep_report.markdown_table(rows, at, metric) in text, f"{report}: {metric} table"
+        baseline = sweep_report.default_baseline(sweep_report.read_sweep(folder).models)
+        pairs = text.count("| model minus ")  # 0 in reports written before paired tables existed
+        assert pairs in ((0, len(sweep_report.METRICS)) if baseline else (0,)), report
+        for metric in sweep_report.METRICS[:pairs]:
+            differences, _ = sweep_report.paired_differences(folder, baseline, at, metric)
+            assert sweep_report.paired_table(differences, at, baseline) in text, f"{report}: paired {metric}"
         return
-    curves = sweep_report.read_curves_csv(folder / "curves.csv")  # no run folders: the curves' file
-    lines = [line for line in text.split("| model | seeds done |")[1].splitlines()[2:] if line.startswith("| `")]
-    assert [line.split("`")[1] for line in lines] == list(curves)
-    for line in lines:
-        cells = [cell.strip() for cell in line.strip("|").split("|")][2:]
-        by_step = {step: (mean, se, n) for step, mean, se, n in curves[line.split("`")[1]]}
-        assert cells == [f"{by_step[s][0]:.3f} ± {by_step[s][1]:.3f} (n={by_step[s][2]})" for s in at], report
+    # no run folders: each cell of each metric's table from the curves' file
+    with open(folder / "curves.csv", newline="") as f:
+        curves = {(r["model"], r["metric"], int(r["step"])): r for r in csv.DictReader(f)}
+    tables = text.split("| model | seeds done |")[1:]  # reports before the last-step metric have two
+    assert len(tables) in (2, len(sweep_report.METRICS)), report
+    for metric, table in zip(sweep_report.METRICS, tables):
+        lines = [line for line in table.splitlines()[2:] if line.startswith("| `")]
+        assert lines, report
+        for line in lines:
+            model, cells = line.split("`")[1], [cell.strip() for cell in line.strip("|").split("|")][2:]
+            values = [curves[(model, metric, step)] for step in at]
+            assert cells == [f"{float(r['mean']):.3f} ± {float(r['se']):.3f} (n={r['n']})" for r in values], report
 
 
 def test_the_report_check_can_fail(tmp_path):
     from keras_lmrnn import sweep_report
 
-    folder = tmp_path / "screen"
-    shutil.copytree(ROOT / "docs/protocol_screen/alpha1", folder)
-    _edit_curve(next(folder.glob("lmrnn_*__seed0")), 1000, 0.1)
-    rows, at = sweep_report.summarize(folder, [1000, 2000])
+    folder = tmp_path / "example"
+    shutil.copytree(ROOT / "docs/sweeps/guide_example", folder)
+    paired = sweep_report.paired_table(*sweep_report.paired_differences(folder, "dense:n=64", [1000]), "dense:n=64")
+    assert paired in (folder / "report.md").read_text()
+    _edit_curve(next(folder.glob("lmrnn_n=64_d=1__seed0")), 1000, 0.1)
+    rows, at = sweep_report.summarize(folder, [1000])
     assert sweep_report.markdown_table(rows, at) not in (folder / "report.md").read_text()
+    paired = sweep_report.paired_table(*sweep_report.paired_differences(folder, "dense:n=64", [1000]), "dense:n=64")
+    assert paired not in (folder / "report.md").read_text()

@@ -285,6 +285,20 @@ def screen(folders, at, metric=METRIC):
     return _table(head, body)
 
 
+def export_counts(folders):
+    """One row per exported sweep: its seeds, its finished runs of those planned, how many diverged."""
+    body = []
+    for folder in folders:
+        sweep, found = _collect(folder)
+        entries = [e for runs in found.values() for e in runs]
+        finished = sum(e["status"] in ("complete", "diverged") for e in entries)
+        diverged = sum(e["status"] == "diverged" for e in entries)
+        seeds = f"{min(sweep.seeds)}-{max(sweep.seeds)}" if len(sweep.seeds) > 1 else str(sweep.seeds[0])
+        body.append([f"[{folder.name}]({folder.name}/report.md)", seeds, f"{finished} of {len(entries)}",
+                     str(diverged)])
+    return _table(["folder", "seeds", "runs finished", "diverged"], body)
+
+
 def sweep_report_table(folder, at):
     """The table `keras-lmrnn report FOLDER --at AT` prints (a sweep or its export)."""
     return sweep_report.markdown_table(*sweep_report.summarize(ROOT / folder, at)).rstrip("\n")
@@ -1040,6 +1054,7 @@ FIG7A = [
     (2500, "paper_scale", ["autapse:n=2500", "lmrnn:n=2500,d=6", "lmrnn:n=2500,d=10", "dense:n=2500"]),
 ]
 BLOCKS += [Block("docs/paper_scale/README.md", "fig7a", performance_vs_d, (FIG7A,))]
+BLOCKS += [Block("docs/protocol_answer/README.md", "exports", export_counts, ([NG, V1],))]
 BLOCKS += [Block("docs/guide/sweeps.md", "example", sweep_report_table,
                  (pathlib.Path("docs/sweeps/guide_example"), [500, 1000]))]
 
