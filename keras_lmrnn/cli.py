@@ -45,6 +45,12 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
+def _choices(values):
+    """"a, b or c" for a help string."""
+    values = list(values)
+    return values[0] if len(values) == 1 else f"{', '.join(values[:-1])} or {values[-1]}"
+
+
 def _argument_type(convert, allowed, wanted):
     """An argparse type: `convert(text)`, refused unless `allowed(value)`."""
 
@@ -102,7 +108,7 @@ def _add_training_arguments(parser):
         help=f"training protocol, a bundle of the settings below and of alpha/init/linear_init for specs that "
              f"leave them out: {', '.join(protocols.names())} (default {protocols.DEFAULT}; see keras_lmrnn.protocols)",
     )
-    parser.add_argument("--battery", help=f"yang20, modcog84 or modcog132 (default {run_default['battery']})")
+    parser.add_argument("--battery", help=f"{_choices(tasks.BATTERIES)} (default {run_default['battery']})")
     parser.add_argument("--steps", type=_positive_int, help=f"gradient steps (default {run_default['steps']})")
     default = protocols.get(protocols.DEFAULT).training
     parser.add_argument(
@@ -169,7 +175,7 @@ def make_parser():
     evaluate = commands.add_parser("evaluate", help="per-task performance of a saved model")
     evaluate.add_argument("model", help="a .keras file, a run folder holding checkpoint.keras, a zoo preset name or folder, "
                                     "or a preset handle hf://owner/name[@revision] or kaggle://owner/model/framework/variation[/version]")
-    evaluate.add_argument("--battery", help="default: the battery the model was trained on if recorded, else modcog84")
+    evaluate.add_argument("--battery", help=f"default: the battery the model was trained on if recorded, else {tasks.DEFAULT_BATTERY}")
     evaluate.add_argument("--trials-per-task", type=_positive_int, default=64)
     evaluate.add_argument("--seed", type=_nonnegative_int, default=0, help="seed of the evaluation trials (default %(default)s)")
     evaluate.add_argument("--csv", help="also write the table to this CSV file")
@@ -208,7 +214,7 @@ def make_parser():
     )
     analyze.add_argument("model", help="a zoo preset name or folder, a preset handle (hf://..., kaggle://...), a run folder, or a .keras file")
     analyze.add_argument("--out", required=True, help="output folder (an analysis folder)")
-    analyze.add_argument("--battery", help="default: the battery the model was trained on if recorded, else modcog84")
+    analyze.add_argument("--battery", help=f"default: the battery the model was trained on if recorded, else {tasks.DEFAULT_BATTERY}")
     analyze.add_argument("--trials-per-task", type=_positive_int, default=32, help="default %(default)s")
     analyze.add_argument("--seed", type=_nonnegative_int, default=0, help="trials and k-means seed (default %(default)s)")
     analyze.add_argument("--method", choices=["both", "agglomerative", "kmeans"], default="both")
@@ -227,7 +233,7 @@ def make_parser():
     fixed.add_argument("model", help="a zoo preset name or folder, a preset handle (hf://..., kaggle://...), a run folder, or a .keras file")
     fixed.add_argument("--tasks", nargs="+", required=True, help="the tasks whose inputs are held, one search each")
     fixed.add_argument("--out", required=True, help="output folder (a dynamics folder)")
-    fixed.add_argument("--battery", help="default: the battery the model was trained on if recorded, else modcog84")
+    fixed.add_argument("--battery", help=f"default: the battery the model was trained on if recorded, else {tasks.DEFAULT_BATTERY}")
     fixed.add_argument("--period", default="fixation", help="the task period whose mean input is held (default %(default)s)")
     fixed.add_argument("--initial-states", type=_positive_int, default=256,
                        help="initial states per task, drawn from the network's trajectories (default %(default)s)")
@@ -237,12 +243,12 @@ def make_parser():
     fixed.add_argument("--seed", type=_nonnegative_int, default=0, help="trials and initial states seed (default %(default)s)")
     fixed.add_argument("--overwrite", action="store_true", help="replace a dynamics folder keras-lmrnn made")
 
-    tasks = commands.add_parser("tasks", help="list a battery, or draw one trial of a task")
-    tasks.add_argument("--battery", help="default modcog84 (the list); with --plot, the task must be in it")
-    tasks.add_argument("--plot", metavar="TASK", help="draw one trial of TASK to --out")
-    tasks.add_argument("--out", help="image file for --plot (PNG, SVG or PDF)")
-    tasks.add_argument("--seed", type=_nonnegative_int, default=0)
-    tasks.add_argument("--overwrite", action="store_true", help="replace an existing --out file")
+    listing = commands.add_parser("tasks", help="list a battery, or draw one trial of a task")
+    listing.add_argument("--battery", help=f"default {tasks.DEFAULT_BATTERY} (the list); with --plot, the task must be in it")
+    listing.add_argument("--plot", metavar="TASK", help="draw one trial of TASK to --out")
+    listing.add_argument("--out", help="image file for --plot (PNG, SVG or PDF)")
+    listing.add_argument("--seed", type=_nonnegative_int, default=0)
+    listing.add_argument("--overwrite", action="store_true", help="replace an existing --out file")
     return parser
 
 
@@ -399,12 +405,12 @@ def _check_file_target(path, flag, overwrite):
 
 def _model_and_battery(args):
     """The model named by `args.model` and the battery to use: --battery, else
-    the one it was trained on if recorded, else modcog84; its width checked."""
+    the one it was trained on if recorded, else the default battery; its width checked."""
 
     if args.battery is not None:
         _check_battery(args.battery)
     model, recorded = runner.load_model(args.model)
-    battery = args.battery or recorded or "modcog84"
+    battery = args.battery or recorded or tasks.DEFAULT_BATTERY
     _check_battery(battery)
     runner.check_width(model, battery, args.model)
     return model, battery
@@ -637,7 +643,7 @@ def cmd_tasks(args):
         return
     if args.out:
         raise UsageError("--out is the image file of --plot TASK; give --plot too")
-    for index, name in enumerate(tasks.names(args.battery or "modcog84")):
+    for index, name in enumerate(tasks.names(args.battery or tasks.DEFAULT_BATTERY)):
         print(f"{index:3d}  {name}")
 
 

@@ -61,7 +61,7 @@ class RunOptions:
     16
     """
 
-    battery: str = "modcog84"
+    battery: str = catalogue.DEFAULT_BATTERY
     steps: int = 2000
     batch_size: int = None
     seq_len: int = None

@@ -35,7 +35,10 @@ import sys
 import threading
 import time
 
-from keras_lmrnn import folders, runner
+import keras
+
+from keras_lmrnn import folders, protocols, runner, training
+from keras_lmrnn.models import check_spec
 from keras_lmrnn.specs import ModelSpec
 
 SWEEP_FILE = folders.SweepFolder.RECORD
@@ -234,8 +237,6 @@ class Sweep:
 
     @classmethod
     def from_record(cls, record):
-        from keras_lmrnn import protocols
-
         options = {"protocol": protocols.UNRECORDED, **record["options"]}  # older sweeps ran under lmrnn-v1
         return cls(tuple(record["models"]), tuple(record["seeds"]), runner.RunOptions(**options, seed=0))
 
@@ -691,10 +692,6 @@ def run_sweep(folder, models, seeds, options, jobs=None, use_ray=False, ray_addr
     >>> run_sweep("runs/sweep", ["lmrnn:n=64,d=2", "dense:n=64"], [0, 1], options, jobs=2)  # doctest: +SKIP
     {'lmrnn_n=64_d=2__seed0': 'complete', 'dense_n=64__seed0': 'complete', ...}
     """
-    import keras
-
-    from keras_lmrnn import models as models_lib
-
     if options.callbacks:
         raise SweepError(
             "options.callbacks cannot travel to the sweep's worker processes; train single runs with "
@@ -702,7 +699,7 @@ def run_sweep(folder, models, seeds, options, jobs=None, use_ray=False, ray_addr
         )
     sweep = Sweep(tuple(models), tuple(seeds), options)
     for spec in sweep.models:
-        models_lib.check_spec(spec, input_size=runner.input_size(options.battery))
+        check_spec(spec, input_size=runner.input_size(options.battery))
     jobs = (os.cpu_count() or 1) if jobs is None else jobs
     if not isinstance(jobs, int) or jobs < 1:
         raise SweepError(f"jobs must be an integer >= 1, got {jobs!r}")
@@ -958,8 +955,6 @@ def worker_main(folder, name):
     True
     """
     folder = pathlib.Path(folder)
-    from keras_lmrnn import training
-
     try:
         sweep = read_sweep(folder)
         match = [(spec, seed) for n, spec, seed in sweep.runs() if n == name]

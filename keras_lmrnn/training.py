@@ -46,7 +46,7 @@ import time
 import keras
 import numpy as np
 
-from keras_lmrnn import folders
+from keras_lmrnn import folders, layers  # noqa: F401  (layers: registers LMRNN for load_model)
 from keras_lmrnn.evaluation import mean_performance
 from keras_lmrnn.validation import check_int, check_multiple, check_number
 
@@ -251,8 +251,6 @@ def load_checkpoint(run):
     path = folder.checkpoint
     if not path.is_file():
         return None
-    import keras_lmrnn  # noqa: F401  (registers the layers)
-
     try:
         model = keras.models.load_model(path)
         step = int(keras.ops.convert_to_numpy(model.optimizer.iterations))

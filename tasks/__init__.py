@@ -12,6 +12,7 @@ Example:
 from keras_lmrnn.tasks.catalogue import (
     BASE_TASKS,
     BATTERIES,
+    DEFAULT_BATTERY,
     make,
     names,
     resolve,
@@ -25,6 +26,7 @@ from keras_lmrnn.tasks.trial_env import NamedBox, NamedDiscrete, TrialEnv, to_ne
 __all__ = [
     "BASE_TASKS",
     "BATTERIES",
+    "DEFAULT_BATTERY",
     "DecisionTask",
     "MatchTask",
     "ModCogTask",

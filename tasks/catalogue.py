@@ -98,6 +98,8 @@ def _catalogue():
 
 _YANG, _INTERVAL, _SEQUENCE, _BOTH = _catalogue()
 SPECS = {spec.name: spec for spec in _YANG + _INTERVAL + _SEQUENCE + _BOTH}
+# The battery a run, an evaluation or a listing uses when none is named (the paper's Mod-Cog 84).
+DEFAULT_BATTERY = "modcog84"
 BATTERIES = {
     "yang20": tuple(s.name for s in _YANG),
     "modcog84": tuple(s.name for s in _YANG + _INTERVAL + _SEQUENCE),
@@ -105,7 +107,7 @@ BATTERIES = {
 }
 
 
-def names(battery="modcog84"):
+def names(battery=DEFAULT_BATTERY):
     """The task names of a battery, in its documented order.
 
     "yang20": the 20 Yang tasks; "modcog84": those, then the 24 int tasks

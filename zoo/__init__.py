@@ -24,7 +24,9 @@ import json
 import pathlib
 import warnings
 
-from keras_lmrnn import protocols
+import keras
+
+from keras_lmrnn import layers, protocols  # noqa: F401  (layers: registers LMRNN for load_model)
 from keras_lmrnn.zoo.registry import ALIASES, PARTS, PRESETS
 
 PRESET_DIR = pathlib.Path(__file__).resolve().parent / "presets"
@@ -309,10 +311,6 @@ def load(name_or_path):
     >>> model.output_shape, model.count_params()
     ((None, None, 17), 83729)
     """
-    import keras
-
-    import keras_lmrnn  # noqa: F401  (registers the layers)
-
     folder = verify(name_or_path)
     # A preset folder is Keras' own layout (config.json + model.weights.h5): Keras loads it as
     # it is (for all 27 presets the same model and weights as building from config.json and

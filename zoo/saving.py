@@ -29,6 +29,7 @@ import tempfile
 import numpy as np
 
 from keras_lmrnn import folders
+from keras_lmrnn.evaluation import EvaluationData
 from keras_lmrnn.zoo import FILES, MANIFEST, PresetError, sha256, write_manifest
 
 
@@ -88,8 +89,6 @@ def save_to_preset(model, folder, metadata=None, card=None, example_input=None, 
                 "Invalid value for argument `example_input`: None needs metadata['battery'] to draw the "
                 "example from; pass an array (batch, time, features)."
             )
-        from keras_lmrnn.evaluation import EvaluationData
-
         example_input = EvaluationData(metadata["battery"], trials_per_task=1, seed=0).x[:4, :20]
     example_input = np.asarray(example_input, dtype="float32")
     if example_input.ndim != 3:
