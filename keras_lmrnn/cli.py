@@ -474,7 +474,8 @@ def cmd_compare(args):
 
 
 def _check_at(at, steps, eval_every):
-    bad = [s for s in at if s > steps or (s % eval_every and s != steps)]
+    points = set(training.evaluation_steps(steps, eval_every))
+    bad = [s for s in at if s not in points]
     if bad:
         raise UsageError(f"--at steps {bad} are not evaluation points (multiples of --eval-every up to --steps)")
 

@@ -469,9 +469,7 @@ def build_model(spec, input_size, protocol=protocols.DEFAULT, seed=0):
     >>> build_model("dense:n=16", 117, protocol=None).name
     'dense_n16'
     """
-    parsed = ModelSpec.parse(spec)
-    if protocol is not None:
-        parsed = parsed.with_defaults(protocols.get(protocol).model)
+    parsed = ModelSpec.parse(spec) if protocol is None else protocols.apply(spec, protocol)
     return parsed.build(input_size, seed=seed)
 
 

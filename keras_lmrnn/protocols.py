@@ -103,13 +103,19 @@ def get(name):
     return PROTOCOLS[name]
 
 
-def resolve_spec(spec, protocol=DEFAULT):
-    """`spec` with the protocol's model settings added where it has none.
+def apply(spec, protocol=DEFAULT):
+    """The `ModelSpec` of `spec` with the protocol's model settings added
+    where it has none (an explicit key wins over the protocol).
 
-    Keys the spec gives are kept (an explicit key wins over the protocol).
-    Returns the spec's text (`ModelSpec.with_defaults` for a `ModelSpec`).
+    >>> str(apply("dense:n=64,alpha=0.5", "neurogym"))
+    'dense:n=64,alpha=0.5,init=identity,linear_init=torch'
     """
-    return str(ModelSpec.parse(spec).with_defaults(get(protocol).model))
+    return ModelSpec.parse(spec).with_defaults(get(protocol).model)
+
+
+def resolve_spec(spec, protocol=DEFAULT):
+    """The text of `apply(spec, protocol)`, as run folders record it."""
+    return str(apply(spec, protocol))
 
 
 def overrides(spec, options):

@@ -102,9 +102,8 @@ def curve_statistics(entries, metric="response_accuracy"):
 
 def default_steps(sweep):
     """1k, 2k, 5k and 10k steps where the sweep has them, and its last step."""
-    options = sweep.options
-    points = [s for s in (1000, 2000, 5000, 10000) if s < options.steps and s % options.eval_every == 0]
-    return points + [options.steps]
+    points = training.evaluation_steps(sweep.options.steps, sweep.options.eval_every)
+    return [s for s in (1000, 2000, 5000, 10000) if s in points[:-1]] + points[-1:]
 
 
 def summarize(folder, at=None):

@@ -364,6 +364,17 @@ def train(
         )
 
 
+def evaluation_steps(steps, eval_every):
+    """The steps `train` evaluates and checkpoints at: 0, every `eval_every`
+    steps, and the last step (`--at` and the reports' default steps are
+    chosen among them).
+
+    >>> evaluation_steps(2500, 1000)
+    [0, 1000, 2000, 2500]
+    """
+    return [*range(0, steps, eval_every), steps]
+
+
 def kept_checkpoint(run, step):
     """The path of the weights `train(keep_checkpoints=...)` kept at `step`."""
     return pathlib.Path(run) / KEPT_FOLDER / f"step_{step:06d}.weights.h5"
