@@ -27,6 +27,7 @@ Example:
 """
 
 import contextlib
+import csv
 import datetime
 import errno
 import fnmatch
@@ -36,6 +37,8 @@ import pathlib
 import shutil
 import tempfile
 import warnings
+
+import numpy as np
 
 try:
     import fcntl
@@ -330,6 +333,8 @@ class RunFolder:
     CURVE = "curve.csv"
     SUMMARY = "summary.json"
     FINAL_TABLE = "final_table.csv"
+    # curve.csv's columns: one row per (evaluation step, task).
+    CURVE_FIELDS = ("step", "task", "response_accuracy", "trial_accuracy", "last_step_accuracy")
     # What a finished run's results are, without its weights: the files an
     # export copies to be committed (tools/export_sweep.py).
     SMALL_FILES = (CONFIG, STATE, SUMMARY, CURVE, FINAL_TABLE, MARKER)
@@ -393,6 +398,41 @@ class RunFolder:
     def write_summary(self, summary):
         """Writes the finished run's summary (atomically, indented JSON)."""
         atomic_write_text(self.summary, json.dumps(summary, indent=2))
+
+    def start_curve(self):
+        """Writes an empty curve.csv (its header only), atomically."""
+        atomic_write_text(self.curve, ",".join(self.CURVE_FIELDS) + "\r\n")  # as csv.writer ends rows
+
+    def read_curve_metrics(self):
+        """{metric: {step: mean over tasks}} for each accuracy column of
+        curve.csv (a metric an older run did not record is left out of its
+        steps); OSError or ValueError if unreadable."""
+        by_step = {metric: {} for metric in self.CURVE_FIELDS[2:]}
+        with open(self.curve, newline="") as f:
+            for row in csv.DictReader(f):
+                for metric, steps in by_step.items():
+                    if row.get(metric) not in (None, ""):
+                        steps.setdefault(int(row["step"]), []).append(float(row[metric]))
+        return {metric: {s: float(np.mean(v)) for s, v in sorted(steps.items())} for metric, steps in by_step.items()}
+
+    def write_curve_step(self, step, table):
+        """Adds one evaluation's rows (`table`: a dict per task with the
+        accuracy columns) to curve.csv, atomically. Rows of this step or a
+        later one (an interrupted run's) are replaced, so each step appears
+        once."""
+        with open(self.curve, newline="") as f:
+            kept = [r for r in csv.reader(f)][1:]
+        width = len(self.CURVE_FIELDS)
+        kept = [r + [""] * (width - len(r)) for r in kept if int(r[0]) < step]  # older runs: no last-step column
+        rows = kept + [[step, *(r[f] for f in self.CURVE_FIELDS[1:])] for r in table]
+
+        def write(temp):
+            with open(temp, "w", newline="") as f:
+                writer = csv.writer(f)
+                writer.writerow(self.CURVE_FIELDS)
+                writer.writerows(rows)
+
+        atomic_write(self.curve, write)
 
     def step(self):
         """The step of the last checkpoint, or None (no readable state)."""

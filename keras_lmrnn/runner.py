@@ -18,7 +18,6 @@ Example:
 import csv
 import dataclasses
 import datetime
-import json
 import os
 import pathlib
 import platform
@@ -168,16 +167,13 @@ def environment():
 
 def read_config(out):
     """A run folder's config.json as a dict; `RunConfigError` if missing or unreadable."""
-    path = folders.RunFolder(out).config
-    if not path.is_file():
+    run = folders.RunFolder(out)
+    if not run.config.is_file():
         raise RunConfigError(f"cannot resume: {out} holds no run (no config.json); start it without --resume")
     try:
-        config = json.loads(path.read_text())
-        if not isinstance(config, dict):
-            raise ValueError
+        return run.read_config()
     except (OSError, ValueError):
-        raise RunConfigError(f"cannot resume: {path} is unreadable; start the run again with --overwrite") from None
-    return config
+        raise RunConfigError(f"cannot resume: {run.config} is unreadable; start the run again with --overwrite") from None
 
 
 def input_size(battery):

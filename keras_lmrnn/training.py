@@ -37,7 +37,6 @@ Example:
 >>> result = training.train(model, data, steps=20, out_dir="run", eval_every=10)  # doctest: +SKIP
 """
 
-import csv
 import math
 import pathlib
 import sys
@@ -50,7 +49,7 @@ from keras_lmrnn import folders, layers  # noqa: F401  (layers: registers LMRNN 
 from keras_lmrnn.evaluation import mean_performance
 from keras_lmrnn.validation import check_int, check_multiple, check_number
 
-CURVE_FIELDS = ("step", "task", "response_accuracy", "trial_accuracy", "last_step_accuracy")
+CURVE_FIELDS = folders.RunFolder.CURVE_FIELDS
 OPTIMIZERS = ("adam", "sgd")
 KEPT_FOLDER = "checkpoints"
 
@@ -411,7 +410,7 @@ def _train_in(model, dataset, steps, out, eval_data, eval_every, compile_args, r
             raise CheckpointError(f"cannot resume: {out} holds no checkpoint yet; pass a model to start it")
         start = 0
         compile_for_tasks(model, **compile_args)
-        _write_curve_header(out)
+        run.start_curve()
     width = model.input_shape[-1]
     if width != dataset.input_size:
         raise ValueError(
@@ -477,10 +476,6 @@ def _train_in(model, dataset, steps, out, eval_data, eval_every, compile_args, r
     return {"model": model, "step": step, "curve": curve, "stopped_early": stopped_early}
 
 
-def _write_curve_header(out):
-    folders.atomic_write_text(folders.RunFolder(out).curve, ",".join(CURVE_FIELDS) + "\r\n")  # as csv.writer ends rows
-
-
 def read_curve(run):
     """The learning curve of a training run: (step, mean response accuracy) pairs.
 
@@ -494,20 +489,15 @@ def read_curve(run):
 
 def read_curve_metrics(run):
     """{metric: {step: mean over tasks}} for every metric of `run/curve.csv`
-    (a metric an older run did not record is left out of its steps)."""
-    by_step = {metric: {} for metric in CURVE_FIELDS[2:]}
-    with open(folders.RunFolder(run).curve, newline="") as f:
-        for row in csv.DictReader(f):
-            for metric, steps in by_step.items():
-                if row.get(metric) not in (None, ""):
-                    steps.setdefault(int(row["step"]), []).append(float(row[metric]))
-    return {metric: {s: float(np.mean(v)) for s, v in sorted(steps.items())} for metric, steps in by_step.items()}
+    (a metric an older run did not record is left out of its steps); see
+    `folders.RunFolder.read_curve_metrics`."""
+    return folders.RunFolder(run).read_curve_metrics()
 
 
 def _read_curve(out):
     """The curve already in `out`, starting a fresh curve.csv if there is none."""
     if not folders.RunFolder(out).curve.exists():
-        _write_curve_header(out)
+        folders.RunFolder(out).start_curve()
         return []
     try:
         return read_curve(out)
@@ -520,22 +510,7 @@ def _read_curve(out):
 
 def _evaluate(model, eval_data, step, out):
     table = eval_data.evaluate(model)
-    # Rows of a step past the checkpoint (from an interrupted run) are
-    # replaced, so each step appears once.
-    path = folders.RunFolder(out).curve
-    with open(path, newline="") as f:
-        kept = [r for r in csv.reader(f)][1:]
-    kept = [r for r in kept if int(r[0]) < step]
-    kept = [r + [""] * (len(CURVE_FIELDS) - len(r)) for r in kept]  # rows of older runs: no last-step column
-    rows = kept + [[step, *(r[f] for f in CURVE_FIELDS[1:])] for r in table]
-
-    def write(temp):
-        with open(temp, "w", newline="") as f:
-            writer = csv.writer(f)
-            writer.writerow(CURVE_FIELDS)
-            writer.writerows(rows)
-
-    atomic_write(path, write)
+    folders.RunFolder(out).write_curve_step(step, table)
     return (step, mean_performance(table))
 
 
