@@ -80,9 +80,11 @@ RUN_SUFFIXES = {"run": (), "comparison": (), "sweep": (".log",), "analysis": (),
 # Kinds whose contents are results only once a run has a checkpoint or a
 # diverged run's record: an overwrite that ends without one puts the old back.
 RUN_KINDS = ("run", "comparison", "sweep")
-# Plain subfolders and the file patterns they may hold: weights kept over training.
-PLAIN_FOLDERS = {"run": {"checkpoints": "step_*.weights.h5"}, "comparison": {}, "sweep": {}, "analysis": {},
-                 "dynamics": {}}
+# Weights kept over training (`keep_checkpoints`): KEPT_FOLDER/step_000400.weights.h5.
+KEPT_FOLDER = "checkpoints"
+KEPT_PATTERN = "step_*.weights.h5"
+# Plain subfolders and the file patterns they may hold.
+PLAIN_FOLDERS = {"run": {KEPT_FOLDER: KEPT_PATTERN}, "comparison": {}, "sweep": {}, "analysis": {}, "dynamics": {}}
 # A run folder written before markers existed: resumable, never deleted.
 LEGACY_RUN = ("config.json", "state.json", "checkpoint.keras")
 
@@ -398,6 +400,16 @@ class RunFolder:
     def write_summary(self, summary):
         """Writes the finished run's summary (atomically, indented JSON)."""
         atomic_write_text(self.summary, json.dumps(summary, indent=2))
+
+    def kept_checkpoint(self, step):
+        """Path of the weights kept at `step` (`keep_checkpoints`)."""
+        return self.path / KEPT_FOLDER / KEPT_PATTERN.replace("*", f"{step:06d}")
+
+    def kept_checkpoints(self):
+        """[(step, path)] of the weights kept over training, in step order."""
+        prefix, suffix = KEPT_PATTERN.split("*")
+        found = sorted((self.path / KEPT_FOLDER).glob(KEPT_PATTERN))
+        return [(int(p.name[len(prefix):-len(suffix)]), p) for p in found]
 
     def start_curve(self):
         """Writes an empty curve.csv (its header only), atomically."""

@@ -51,7 +51,7 @@ from keras_lmrnn.validation import check_int, check_multiple, check_number
 
 CURVE_FIELDS = folders.RunFolder.CURVE_FIELDS
 OPTIMIZERS = ("adam", "sgd")
-KEPT_FOLDER = "checkpoints"
+KEPT_FOLDER = folders.KEPT_FOLDER
 
 
 class DatasetSlice(keras.utils.PyDataset):
@@ -376,13 +376,12 @@ def evaluation_steps(steps, eval_every):
 
 def kept_checkpoint(run, step):
     """The path of the weights `train(keep_checkpoints=...)` kept at `step`."""
-    return pathlib.Path(run) / KEPT_FOLDER / f"step_{step:06d}.weights.h5"
+    return folders.RunFolder(run).kept_checkpoint(step)
 
 
 def kept_checkpoints(run):
     """[(step, path)] of the weights kept in a run folder, in step order."""
-    found = sorted(pathlib.Path(run).glob(f"{KEPT_FOLDER}/step_*.weights.h5"))
-    return [(int(p.name[len("step_") : -len(".weights.h5")]), p) for p in found]
+    return folders.RunFolder(run).kept_checkpoints()
 
 
 def _keep(model, out, step, every):
