@@ -134,6 +134,19 @@ def default_baseline(specs):
     return next((spec for spec in specs if ModelSpec.parse(spec).kind == "dense"), None)
 
 
+def paired(values, reference):
+    """(mean, standard error, n, ahead) of `values` minus `reference`
+    ({seed: value}, None where a run has none) over the n seeds where both
+    are finite, in seed order; `ahead` counts the seeds where `values` is higher.
+
+    >>> paired({0: 0.7, 1: 0.6, 2: None}, {0: 0.5, 1: 0.65, 2: 0.4})[2:]
+    (2, 1)
+    """
+    diffs = [values[s] - reference[s] for s in sorted(values)
+             if values[s] is not None and reference.get(s) is not None and math.isfinite(values[s] - reference[s])]
+    return (*mean_and_error(diffs), sum(d > 0 for d in diffs))
+
+
 def paired_differences(folder, baseline, at=None, metric="response_accuracy"):
     """Each other model minus `baseline` (a model of the sweep), seed by seed.
 
@@ -155,9 +168,8 @@ def paired_differences(folder, baseline, at=None, metric="response_accuracy"):
             continue
         row = {"model": spec}
         for step in at:
-            pairs = [(e["curves"][metric].get(step), reference[e["seed"]].get(step)) for e in entries]
-            diffs = [a - b for a, b in pairs if a is not None and b is not None and math.isfinite(a - b)]
-            row[step] = (*mean_and_error(diffs), sum(d > 0 for d in diffs))
+            row[step] = paired({e["seed"]: e["curves"][metric].get(step) for e in entries},
+                               {seed: curves.get(step) for seed, curves in reference.items()})
         rows.append(row)
     return rows, at
 

@@ -152,8 +152,7 @@ def _differences(found, model, baseline, metric, step):
 
 def _difference(found, model, baseline, metric, step):
     """(mean, SE, n, ahead) of model minus baseline over the seeds where both trained."""
-    diffs = _differences(found, model, baseline, metric, step)
-    return (*sweep_report.mean_and_error(diffs), sum(d > 0 for d in diffs))
+    return sweep_report.paired(_trained(found[model], metric, step), _trained(found[baseline], metric, step))
 
 
 def _signed(mean, error, n, ahead):
