@@ -794,7 +794,6 @@ class LMRNN(layers.RNN):
         return cls(**config)
 
 
-
 def _stream(seed, purpose):
     """The seed of `purpose`'s stream of `seed` (None stays None)."""
     return None if seed is None else seeds_lib.stream_seed(seed, purpose)

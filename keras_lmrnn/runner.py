@@ -94,7 +94,6 @@ class RunOptions:
         check_multiple("keep_checkpoints", self.keep_checkpoints, "eval_every", self.eval_every)
         check_number("learning_rate", self.learning_rate, 0, open_below=True)
         if self.callbacks != ():  # checked by training (which imports Keras) only when given
-
             object.__setattr__(self, "callbacks", tuple(training.check_callbacks(self.callbacks)))
 
     @classmethod
