@@ -450,7 +450,7 @@ def check_same_model(found, expected, out):
         )
 
 
-def memory_needed(spec, options, size):
+def run_memory_needed(spec, options, size):
     """About how many bytes training `spec` with `options` needs: the
     recurrent weights' share (`ModelSpec.memory_needed`) and a batch's
     inputs, targets and the activations kept for backpropagation."""
@@ -463,7 +463,7 @@ def memory_needed(spec, options, size):
 
 def check_memory(spec, options, size):
     """Refuses (ValueError) a run this machine's memory cannot hold."""
-    needed, memory = memory_needed(spec, options, size), models.physical_memory()
+    needed, memory = run_memory_needed(spec, options, size), models.physical_memory()
     if memory is not None and needed > memory:
         raise ValueError(
             f"{spec} with batch size {options.batch_size} and sequence length {options.seq_len} needs about "

@@ -213,7 +213,7 @@ class ModelSpec:
             return int(masks.locality_mask(shape, d, self.get("periodic", True)).sum())
         return self.recurrent_units() ** 2
 
-    def count_weights(self, input_size, outputs):
+    def count_weights_by_mask(self, input_size, outputs):
         """Its trainable weights by structure, before any training: the
         paper's Table 1 columns as the masks fix them.
 
@@ -229,7 +229,7 @@ class ModelSpec:
 
         Example:
 
-        >>> ModelSpec.parse("autapse:n=16").count_weights(117, 17)
+        >>> ModelSpec.parse("autapse:n=16").count_weights_by_mask(117, 17)
         {'total': 2433, 'allowed': 2193, 'recurrent': 16}
         """
         n = self.recurrent_units()

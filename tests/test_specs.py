@@ -73,7 +73,7 @@ def test_the_builders_view_and_the_sizes_come_from_the_spec():
 def test_the_weight_counts_by_structure_match_the_built_model(text):
     spec = ModelSpec.parse(text)
     model = spec.build(33)
-    counts, built = spec.count_weights(33, models.NUM_CLASSES), models.count_weights(model)
+    counts, built = spec.count_weights_by_mask(33, models.NUM_CLASSES), models.count_weights(model)
     assert counts["total"] == built["total"] == model.count_params()
     assert counts["recurrent"] == int(models.recurrent_layer(model).mask_array.sum())
     assert counts["allowed"] == counts["total"] - spec.recurrent_units() ** 2 + counts["recurrent"]
