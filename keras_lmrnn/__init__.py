@@ -23,8 +23,9 @@ from keras_lmrnn.constraints import MaskConstraint  # noqa: E402
 from keras_lmrnn.layers import LMRNN, LMRNNCell  # noqa: E402
 from keras_lmrnn.zoo import from_preset, save_to_preset, upload_preset  # noqa: E402
 
-# keras_lmrnn.tasks, .evaluation, .training, .analysis and .cli import
-# neurogym and are imported on demand: `from keras_lmrnn import tasks`.
+# keras_lmrnn.tasks and .evaluation come with the zoo (saving a preset draws
+# its example trials); .training, .analysis, .dynamics and .cli are imported
+# on demand: `from keras_lmrnn import training`.
 
 __version__ = "0.1.0"
 

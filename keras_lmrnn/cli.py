@@ -474,8 +474,7 @@ def cmd_compare(args):
 
 
 def _check_at(at, steps, eval_every):
-    points = set(training.evaluation_steps(steps, eval_every))
-    bad = [s for s in at if s not in points]
+    bad = [s for s in at if not training.is_evaluation_step(s, steps, eval_every)]
     if bad:
         raise UsageError(f"--at steps {bad} are not evaluation points (multiples of --eval-every up to --steps)")
 

@@ -93,7 +93,7 @@ class RunOptions:
         check_int("keep_checkpoints", self.keep_checkpoints, 0)
         check_multiple("keep_checkpoints", self.keep_checkpoints, "eval_every", self.eval_every)
         check_number("learning_rate", self.learning_rate, 0, open_below=True)
-        if self.callbacks != ():  # checked by training (which imports Keras) only when given
+        if self.callbacks != ():  # checked (by training) only when given
             object.__setattr__(self, "callbacks", tuple(training.check_callbacks(self.callbacks)))
 
     @classmethod

@@ -18,8 +18,8 @@ periodic=0|1, mask_seed (see `keras_lmrnn.models` for what each does).
 its size, weight counts and memory (from the grammar and the masks alone),
 and `ModelSpec.build` for the Keras model. This module imports no Keras:
 `keras_lmrnn.models` registers each kind's builder in `BUILDERS` when
-`keras_lmrnn` is imported, and `keras_lmrnn.protocols.resolve_spec` fills in
-a protocol's settings (`ModelSpec.with_defaults` with its model keys).
+`keras_lmrnn` is imported, and `keras_lmrnn.protocols.apply` fills in a
+protocol's settings (`ModelSpec.with_defaults` with its model keys).
 
 Example:
 

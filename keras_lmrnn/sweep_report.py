@@ -102,8 +102,8 @@ def curve_statistics(entries, metric="response_accuracy"):
 
 def default_steps(sweep):
     """1k, 2k, 5k and 10k steps where the sweep has them, and its last step."""
-    points = training.evaluation_steps(sweep.options.steps, sweep.options.eval_every)
-    return [s for s in (1000, 2000, 5000, 10000) if s in points[:-1]] + points[-1:]
+    steps, every = sweep.options.steps, sweep.options.eval_every
+    return [s for s in (1000, 2000, 5000, 10000) if s < steps and training.is_evaluation_step(s, steps, every)] + [steps]
 
 
 def summarize(folder, at=None):

@@ -363,15 +363,16 @@ def train(
         )
 
 
-def evaluation_steps(steps, eval_every):
-    """The steps `train` evaluates and checkpoints at: 0, every `eval_every`
-    steps, and the last step (`--at` and the reports' default steps are
-    chosen among them).
+def is_evaluation_step(step, steps, eval_every):
+    """Whether a run of `steps` steps started from step 0 evaluates at `step`
+    (with evaluation data): at 0, every `eval_every` steps and at its last
+    step, where it also writes its checkpoints (but none at 0). `--at` and
+    the reports' default steps are chosen among these steps.
 
-    >>> evaluation_steps(2500, 1000)
+    >>> [s for s in range(0, 2600, 500) if is_evaluation_step(s, 2500, 1000)]
     [0, 1000, 2000, 2500]
     """
-    return [*range(0, steps, eval_every), steps]
+    return 0 <= step <= steps and (step % eval_every == 0 or step == steps)
 
 
 def kept_checkpoint(run, step):
