@@ -1053,6 +1053,8 @@ FIG7A = [
     (2500, "paper_scale", ["autapse:n=2500", "lmrnn:n=2500,d=6", "lmrnn:n=2500,d=10", "dense:n=2500"]),
 ]
 BLOCKS += [Block("docs/paper_scale/README.md", "fig7a", performance_vs_d, (FIG7A,))]
+BLOCKS += [Block("docs/paper_scale/README.md", "fig7a-1225-curves", sweep_report_table,
+                 (FIG7A_1225, [1000, 2000, 5000, 10000]))]
 BLOCKS += [Block("docs/protocol_answer/README.md", "exports", export_counts, ([NG, V1],))]
 BLOCKS += [Block("docs/guide/sweeps.md", "example", sweep_report_table,
                  (pathlib.Path("docs/sweeps/guide_example"), [500, 1000]))]
