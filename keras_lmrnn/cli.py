@@ -520,8 +520,12 @@ def cmd_report(args):
         raise UsageError(str(error)) from None
     if args.at:
         _check_at(args.at, sweep.options.steps, sweep.options.eval_every)
-    if args.baseline is not None and args.baseline not in sweep.models:
-        raise UsageError(f"--baseline {args.baseline!r} is not a model of this sweep; its models: {list(sweep.models)}")
+    if args.baseline is not None:
+        try:
+            args.baseline = sweep_report.sweep_model(sweep.models, args.baseline)  # the same model, any key order
+        except ValueError:
+            raise UsageError(f"--baseline {args.baseline!r} is not a model of this sweep; its models: "
+                             f"{list(sweep.models)}") from None
     print(sweep_report.write_report(folder, args.at, args.baseline))
     print(f"wrote {folder}/report.csv, report.md, curves.png, performance_vs_d.png")
 

@@ -147,6 +147,21 @@ def paired(values, reference):
     return (*mean_and_error(diffs), sum(d > 0 for d in diffs))
 
 
+def sweep_model(models, spec):
+    """The sweep's own text of the model `spec` names (equal by meaning: key
+    order aside); ValueError naming the sweep's models if none is.
+
+    >>> sweep_model(["lmrnn:n=64,d=2", "dense:n=64"], "lmrnn:d=2,n=64")
+    'lmrnn:n=64,d=2'
+    """
+    wanted = ModelSpec.parse(spec)
+    for model in models:
+        if ModelSpec.parse(model) == wanted:
+            return model
+    raise ValueError(f"Invalid value for argument `baseline`: expected one of the sweep's models {list(models)}. "
+                     f"Received: baseline={spec!r}")
+
+
 def paired_differences(folder, baseline, at=None, metric="response_accuracy"):
     """Each other model minus `baseline` (a model of the sweep), seed by seed.
 
@@ -157,9 +172,7 @@ def paired_differences(folder, baseline, at=None, metric="response_accuracy"):
     >>> rows, at = paired_differences("runs/sweep", "dense:n=400")   # doctest: +SKIP
     """
     sweep, found = collect(folder)
-    if baseline not in found:
-        raise ValueError(f"Invalid value for argument `baseline`: expected one of the sweep's models {list(found)}. "
-                         f"Received: baseline={baseline!r}")
+    baseline = sweep_model(list(found), baseline)
     at = list(at or default_steps(sweep))
     reference = {e["seed"]: e["curves"][metric] for e in found[baseline]}
     rows = []
