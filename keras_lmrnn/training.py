@@ -51,7 +51,6 @@ from keras_lmrnn.validation import check_int, check_multiple, check_number
 
 CURVE_FIELDS = folders.RunFolder.CURVE_FIELDS
 OPTIMIZERS = ("adam", "sgd")
-KEPT_FOLDER = folders.KEPT_FOLDER
 
 
 class DatasetSlice(keras.utils.PyDataset):
@@ -496,14 +495,15 @@ def read_curve_metrics(run):
 
 def _read_curve(out):
     """The curve already in `out`, starting a fresh curve.csv if there is none."""
-    if not folders.RunFolder(out).curve.exists():
-        folders.RunFolder(out).start_curve()
+    run = folders.RunFolder(out)
+    if not run.curve.exists():
+        run.start_curve()
         return []
     try:
         return read_curve(out)
     except (ValueError, KeyError, TypeError):
         raise CheckpointError(
-            f"{folders.RunFolder(out).curve} is unreadable; delete it to resume without the earlier curve points, "
+            f"{run.curve} is unreadable; delete it to resume without the earlier curve points, "
             "or start the run again with --overwrite"
         ) from None
 

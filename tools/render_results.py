@@ -292,8 +292,7 @@ def export_counts(folders):
         entries = [e for runs in found.values() for e in runs]
         finished = sum(e["status"] in ("complete", "diverged") for e in entries)
         diverged = sum(e["status"] == "diverged" for e in entries)
-        seeds = f"{min(sweep.seeds)}-{max(sweep.seeds)}" if len(sweep.seeds) > 1 else str(sweep.seeds[0])
-        body.append([f"[{folder.name}]({folder.name}/report.md)", seeds, f"{finished} of {len(entries)}",
+        body.append([f"[{folder.name}]({folder.name}/report.md)", _seed_list(sweep.seeds), f"{finished} of {len(entries)}",
                      str(diverged)])
     return _table(["folder", "seeds", "runs finished", "diverged"], body)
 
