@@ -556,3 +556,16 @@ def test_a_former_name_points_to_the_default_protocols_preset_of_its_model():
         pytest.skip("no default-protocol preset of this model")
     with pytest.warns(FutureWarning, match=f"default protocol is '{old}_{protocols.DEFAULT}'"):
         assert zoo.preset_path(old) == zoo.preset_path(f"{old}_lmrnn-v1")
+
+
+@pytest.mark.parametrize("name, unregistered, expected", [
+    ("modcog84_lmrnn_50x50_d6_neurogym-indegree", False, "LM-RNN, 50x50 torus, d=6, Mod-Cog 84 tasks, 10k steps"),
+    ("modcog84_dense_2500_neurogym-indegree", False, None),  # a model not yet trained under that protocol
+    ("modcog84_dense_2500_neurogym-indegree", True, "dense RNN(2500), Mod-Cog 84 tasks, 10k steps"),
+    ("modcog84_dense_2500_no-such-protocol", True, None),
+    ("modcog84_dense_2501_neurogym-indegree", True, None),
+])
+def test_make_preset_takes_unregistered_names_only_when_asked(name, unregistered, expected):
+    """make_preset's --unregistered: a MODEL_PROTOCOL name of a known model and protocol, for a
+    preset made on another machine before the registry lists it."""
+    assert make_preset().registry_description(name, unregistered=unregistered) == expected

@@ -45,6 +45,27 @@ FIGURE_2500 = {
 PAPER_SCALE_N = (2500, 676)  # the networks of Table 1
 
 
+def registry_description(name, unregistered=False):
+    """zoo/registry.py's description of the preset `name`, or None. With `unregistered`, a
+    MODEL_PROTOCOL name whose MODEL the registry knows but has not listed as trained under
+    PROTOCOL gets MODEL's description too (a preset made on another machine, e.g. a GPU's).
+
+    >>> registry_description("modcog84_dense_2500_neurogym-indegree") is None
+    True
+    >>> registry_description("modcog84_dense_2500_neurogym-indegree", unregistered=True)
+    'dense RNN(2500), Mod-Cog 84 tasks, 10k steps'
+    """
+    from keras_lmrnn import protocols
+    from keras_lmrnn.zoo.registry import MODELS, PRESETS
+
+    if name in PRESETS or not unregistered:
+        return PRESETS.get(name)
+    for model, description in MODELS.items():
+        if name.startswith(model + "_") and name[len(model) + 1:] in protocols.PROTOCOLS:
+            return description
+    return None
+
+
 def paper_figure(battery, kind, n):
     """The paper figure or table a preset of this battery, model kind and size corresponds to."""
     if n in PAPER_SCALE_N and (battery, kind) in FIGURE_2500:
@@ -82,6 +103,9 @@ def main():
     parser.add_argument("--eval-csv", required=True)
     parser.add_argument("--code-revision", help="override the run's recorded code revision")
     parser.add_argument("--note", help="a Markdown file whose text the model card adds after the weight counts")
+    parser.add_argument("--unregistered", action="store_true",
+                        help="allow a name that zoo/registry.py knows as MODEL_PROTOCOL (MODEL in its MODELS) but does "
+                        "not yet list as trained: a preset made on another machine, added to TRAINED once committed")
     args = parser.parse_args()
 
     import keras
@@ -89,10 +113,10 @@ def main():
     from keras_lmrnn import folders, models, protocols, tasks, zoo
     from keras_lmrnn.evaluation import EvaluationData
     from keras_lmrnn.specs import ModelSpec
-    from keras_lmrnn.zoo.registry import PRESETS
-
-    if args.name not in PRESETS:
-        sys.exit(f"{args.name!r} is not in zoo/registry.py; add it there first")
+    description = registry_description(args.name, unregistered=args.unregistered)
+    if description is None:
+        sys.exit(f"{args.name!r} is not in zoo/registry.py; add it there first"
+                 + ("" if args.unregistered else " (or pass --unregistered for MODEL_PROTOCOL, MODEL in its MODELS)"))
     run = folders.RunFolder(args.run)
     config, summary, state = run.read_config(), run.read_summary(), run.read_state()
     if state["step"] != config["steps"]:
@@ -117,7 +141,7 @@ def main():
     mean = {k: float(np.mean([float(r[k]) for r in table])) for k in ("response_accuracy", "trial_accuracy")}
     metadata = {
         "name": args.name,
-        "description": PRESETS[args.name],
+        "description": description,
         "model": config["model"],
         "battery": config["battery"],
         "n": layer.n,
