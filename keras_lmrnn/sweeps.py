@@ -417,6 +417,45 @@ def status(folder, name):
     return folders.RunFolder(pathlib.Path(folder) / name).status()
 
 
+def first_trained_run(folder, spec):
+    """The run of `spec` that stands for it where one seed must: the lowest seed that
+    finished without diverging, passing only seeds that diverged (a diverged run is
+    reported, never scored, and the next seed is tried; issue #25's rule for presets).
+
+    Args:
+        folder: the sweep folder.
+        spec: one of the sweep's model specs.
+
+    Returns:
+        The run's folder name, or None while a lower seed has not ended, or when
+        every seed diverged.
+
+    Raises:
+        SweepError: `spec` is not one of the sweep's models.
+
+    Example:
+
+    >>> import json, pathlib, tempfile
+    >>> from keras_lmrnn import runner
+    >>> sweep = Sweep(("dense:n=64",), (0, 1), runner.RunOptions(battery="yang20", steps=100))
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     _ = (pathlib.Path(tmp) / SWEEP_FILE).write_text(json.dumps(sweep.record()))
+    ...     first_trained_run(tmp, "dense:n=64")       # seed 0 has not started
+    """
+    sweep = read_sweep(folder)
+    if spec not in sweep.models:
+        raise SweepError(f"Invalid value for argument `spec`: expected one of the sweep's models "
+                         f"{list(sweep.models)}. Received: spec={spec!r}")
+    for seed in sorted(sweep.seeds):
+        name = run_name(spec, seed)
+        state = status(folder, name)
+        if state == "complete":
+            return name
+        if state != "diverged":
+            return None
+    return None
+
+
 def _step(folder, name):
     return folders.RunFolder(pathlib.Path(folder) / name).step() or 0
 

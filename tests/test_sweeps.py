@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from conftest import once_under
-from keras_lmrnn import cli, folders, sweep_report, sweeps
+from keras_lmrnn import cli, folders, runner, sweep_report, sweeps
 
 TINY = ["--battery", "yang20", "--steps", "4", "--batch-size", "4", "--seq-len", "30",
         "--eval-every", "2", "--trials-per-task", "2", "--quiet"]
@@ -651,3 +651,33 @@ def test_overlapping_seed_ranges_count_distinct_seeds():
     assert len(sweeps.parse_seeds("0-999,500")) == 1000
     with pytest.raises(sweeps.SweepError, match="more than 1000 seeds"):
         sweeps.parse_seeds("0-999,1000")
+
+
+@pytest.mark.parametrize("states, expected", [
+    (["complete", "complete"], 0),
+    (["diverged", "complete", "complete"], 1),
+    (["diverged", "diverged", "complete"], 2),
+    (["started", "complete"], None),  # seed 0 may still train: seed 1 does not stand for it yet
+    (["diverged", "missing", "complete"], None),
+    (["diverged", "diverged"], None),
+])
+def test_first_trained_run_passes_only_diverged_seeds(tmp_path, states, expected):
+    spec = "dense:n=64"
+    sweep = sweeps.Sweep((spec, "lmrnn:n=64,d=2"), tuple(range(len(states))),
+                         runner.RunOptions(battery="yang20", steps=100))
+    (tmp_path / sweeps.SWEEP_FILE).write_text(json.dumps(sweep.record()))
+    for seed, state in enumerate(states):
+        if state == "missing":
+            continue
+        run = folders.RunFolder(tmp_path / sweeps.run_name(spec, seed))
+        run.path.mkdir()
+        run.write_config({"steps": 100, "seed": seed})
+        if state == "complete":
+            run.write_state({"step": 100})
+            run.write_summary({"response_accuracy": 0.5})
+        elif state == "diverged":
+            run.write_state({"step": 0, "diverged_at_step": 7})
+    expected_name = None if expected is None else sweeps.run_name(spec, expected)
+    assert sweeps.first_trained_run(tmp_path, spec) == expected_name
+    with pytest.raises(sweeps.SweepError, match="spec='dense:n=8'"):
+        sweeps.first_trained_run(tmp_path, "dense:n=8")

@@ -119,6 +119,12 @@ def main():
                  + ("" if args.unregistered else " (or pass --unregistered for MODEL_PROTOCOL, MODEL in its MODELS)"))
     run = folders.RunFolder(args.run)
     config, summary, state = run.read_config(), run.read_summary(), run.read_state()
+    if args.unregistered:  # a preset made away from its registry entry: it may only add, and must match its name
+        if (ROOT / "zoo" / "presets" / args.name).exists():
+            sys.exit(f"zoo/presets/{args.name} exists; --unregistered never replaces a preset")
+        if not args.name.endswith("_" + str(config.get("protocol"))):
+            sys.exit(f"the run was trained under protocol {config.get('protocol')!r}; "
+                     f"the name {args.name!r} names another")
     if state["step"] != config["steps"]:
         sys.exit(f"run stopped at step {state['step']} of {config['steps']}: not a finished run")
     table = list(csv.DictReader(open(args.eval_csv)))

@@ -26,7 +26,8 @@
 # setsid). `pack` writes OUT/table1_runs.tgz first: each sweep's finished runs
 # (tools/export_sweep.py: no checkpoints), every run's curve so far (progress/),
 # the logs and device.txt. Then, for each preset model whose seeds below the
-# lowest finished one all diverged, it evaluates that run (eval/, added to the
+# lowest finished one all diverged, it evaluates that run on 64 trials per task, as
+# every card (eval/, added to the
 # archive) and writes zoo/presets/MODEL_neurogym-indegree, packed as
 # OUT/presets.tar.aa, .ab, ... (15 MiB pieces: a dense(2500) preset is about 25 MB).
 # A preset that fails is
@@ -57,14 +58,27 @@ table1) PLAN="dense2500 0-4 dense:n=2500 modcog84_dense_2500
 lmrnn_d10 1-2 lmrnn:n=2500,d=10 -" ;;
 presets) PLAN="random_d10 0 random:n=2500,d=10 modcog84_random_50x50_d10
 l1_2500 0-2 l1:n=2500,l1=1e-5 modcog84_l1_2500" ;;
+*[[:space:]]*) ;;  # the plan's own lines
+*) echo "PLAN must be table1, presets or lines 'NAME SEEDS SPEC PRESET'; got '$PLAN'" >&2; exit 2 ;;
 esac
+while read -r name seeds spec preset extra; do
+  if [ -n "$name" ] && { [ -z "$preset" ] || [ -n "$extra" ]; }; then
+    echo "PLAN: each line needs 4 fields (NAME SEEDS SPEC PRESET, PRESET - for none); got '$name $seeds $spec $preset $extra'" >&2
+    exit 2
+  fi
+done <<< "$PLAN"
 export KERAS_BACKEND=${KERAS_BACKEND:-jax}
 export JAX_DEFAULT_MATMUL_PRECISION=${JAX_DEFAULT_MATMUL_PRECISION-highest}
 export NVIDIA_TF32_OVERRIDE=${NVIDIA_TF32_OVERRIDE-0}
 export PYTHONUNBUFFERED=1
 export XLA_PYTHON_CLIENT_PREALLOCATE=false TF_FORCE_GPU_ALLOW_GROWTH=true  # many processes share the GPU
 cli=("$python" -m keras_lmrnn.cli)
-mkdir -p "$runs"
+if [ "$part" = start ]; then
+  mkdir -p "$runs"
+elif [ ! -d "$runs" ]; then
+  echo "RUNS '$runs' does not exist (\`start\` makes it)" >&2
+  exit 2
+fi
 
 alive() {  # alive NAME: the sweep's process is running (not a zombie)
   local pid
@@ -95,6 +109,7 @@ b = keras.backend.backend(); print(b, m.version(b), 'keras', keras.__version__, 
   ;;
 wait)
   limit=${3:?$usage}
+  if ! [[ $limit =~ ^[0-9]+$ ]]; then echo "wait: SECONDS must be a whole number of seconds, got '$limit'" >&2; exit 2; fi
   end=$((SECONDS + limit))
   shown=-60
   while :; do
@@ -103,9 +118,11 @@ wait)
     if [ "$running" = 0 ] || [ $SECONDS -ge $end ] || [ $((SECONDS - shown)) -ge 60 ]; then
       shown=$SECONDS
       echo "== $(date -u +%H:%M:%S) sweeps running: $running"
-      for curve in "$runs"/*/*/curve.csv; do
-        if [ -f "$curve" ]; then echo "$(basename "$(dirname "$curve")") step $(tail -n 1 "$curve" | cut -d, -f1)"; fi
-      done
+      while read -r name _; do
+        for curve in "$runs/$name"/*/curve.csv; do
+          if [ -f "$curve" ]; then echo "$name/$(basename "$(dirname "$curve")") step $(tail -n 1 "$curve" | cut -d, -f1)"; fi
+        done
+      done < <(plan)
     fi
     if [ "$running" = 0 ] || [ $SECONDS -ge $end ]; then break; fi
     sleep 10
@@ -115,14 +132,14 @@ wait)
   fi
   ;;
 pack)
-  if compgen -G "$out/presets.tar.*" > /dev/null; then
-    echo "$out already holds presets.tar.* pieces; remove them or pack into another folder" >&2
+  if [ -e "$out/table1_runs.tgz" ] || compgen -G "$out/presets.tar.*" > /dev/null; then
+    echo "OUT '$out' already holds table1_runs.tgz or presets.tar.* pieces; pack into another folder" >&2
     exit 2
   fi
   mkdir -p "$out" "$runs/export/progress" "$runs/export/logs" "$runs/eval"
   while read -r name _; do
     if [ ! -d "$runs/$name" ]; then continue; fi
-    # finished runs only; a second pack adds the runs finished since
+    # finished runs only; a later pack (into another OUT) adds the runs finished since
     "$python" tools/export_sweep.py "$runs/$name" "$runs/export/$name" ||
       echo "export of $name: nothing finished yet, or refused (above)"
     cp "$runs/$name.log" "$runs/export/logs/" 2>/dev/null || true
@@ -137,28 +154,23 @@ pack)
   revision=$(cat "$runs/code_revision" 2>/dev/null || true)
   presets=()
   while read -r name seeds spec preset; do
-    if [ "$preset" = - ] || [ ! -d "$runs/export/$name" ]; then continue; fi
-    # The lowest exported seed that finished, once every lower seed has diverged.
-    run=$("$python" - "$runs/export/$name" <<'EOF'
-import pathlib, sys
-from keras_lmrnn.folders import RunFolder
-runs = sorted((RunFolder(p) for p in pathlib.Path(sys.argv[1]).iterdir() if (p / "config.json").is_file()),
-              key=lambda r: r.read_config()["seed"])
-for r in runs:
-    if r.status() == "complete":
-        print(r.path.name)
-        break
-    if r.status() != "diverged":
-        break  # a lower seed has not ended yet
-EOF
-)
+    if [ "$preset" = - ] || [ ! -d "$runs/$name" ]; then continue; fi
+    # The lowest seed that finished, once every lower seed has diverged (sweeps.first_trained_run).
+    run=$("$python" -c "import sys; from keras_lmrnn import sweeps
+print(sweeps.first_trained_run(sys.argv[1], sys.argv[2]) or '')" "$runs/$name" "$spec") ||
+      { echo "$preset: choosing its seed failed (above)"; continue; }
     if [ -z "$run" ]; then echo "$preset: no seed to take yet"; continue; fi
+    if grep -qx "${preset}_$protocol $name/$run" "$runs/presets_made" 2>/dev/null; then
+      presets+=("${preset}_$protocol")  # made by an earlier pack of these runs
+      continue
+    fi
     echo "$preset: from $run"
-    if "${cli[@]}" evaluate "$runs/$name/$run" --battery modcog84 --trials-per-task "$trials" \
+    if "${cli[@]}" evaluate "$runs/$name/$run" --battery modcog84 --trials-per-task 64 \
          --csv "$runs/eval/$run.csv" --overwrite > "$runs/eval/$run.log" 2>&1 &&
        "$python" tools/make_preset.py "$runs/$name/$run" "${preset}_$protocol" --eval-csv "$runs/eval/$run.csv" \
          --unregistered ${revision:+--code-revision "$revision"}; then
       presets+=("${preset}_$protocol")
+      echo "${preset}_$protocol $name/$run" >> "$runs/presets_made"
     else
       echo "$preset: FAILED (evaluation log: $runs/eval/$run.log)"; tail -n 5 "$runs/eval/$run.log"
     fi
