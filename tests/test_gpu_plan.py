@@ -60,6 +60,8 @@ def test_the_gpu_plan_starts_waits_and_packs_its_runs(tmp_path):
     (["wait", "no-such-folder", "5"], {}, "does not exist"),
     (["start", "RUNS"], {"PLAN": "preset"}, "PLAN must be table1, presets or lines"),
     (["start", "RUNS"], {"PLAN": "a 0 dense:n=8"}, "each line needs 4 fields"),
+    (["start", "RUNS"], {"PLAN": "a 0 dense:n=8 - extra"}, "each line needs 4 fields"),
+    (["start", "RUNS"], {"PLAN": "\n  \n"}, "PLAN has no lines"),
 ])
 def test_the_gpu_plan_refuses_bad_input(tmp_path, args, env, message):
     (tmp_path / "RUNS").mkdir()

@@ -119,8 +119,9 @@ def main():
                  + ("" if args.unregistered else " (or pass --unregistered for MODEL_PROTOCOL, MODEL in its MODELS)"))
     run = folders.RunFolder(args.run)
     config, summary, state = run.read_config(), run.read_summary(), run.read_state()
+    target = ROOT / "zoo" / "presets" / args.name
     if args.unregistered:  # a preset made away from its registry entry: it may only add, and must match its name
-        if (ROOT / "zoo" / "presets" / args.name).exists():
+        if target.exists():
             sys.exit(f"zoo/presets/{args.name} exists; --unregistered never replaces a preset")
         if not args.name.endswith("_" + str(config.get("protocol"))):
             sys.exit(f"the run was trained under protocol {config.get('protocol')!r}; "
@@ -143,7 +144,6 @@ def main():
     # A small stored input: the first evaluation trial of four tasks, 20 steps.
     example_x = EvaluationData(config["battery"], trials_per_task=1, seed=0).x[:4, :20]
 
-    target = ROOT / "zoo" / "presets" / args.name
     mean = {k: float(np.mean([float(r[k]) for r in table])) for k in ("response_accuracy", "trial_accuracy")}
     metadata = {
         "name": args.name,

@@ -61,12 +61,16 @@ l1_2500 0-2 l1:n=2500,l1=1e-5 modcog84_l1_2500" ;;
 *[[:space:]]*) ;;  # the plan's own lines
 *) echo "PLAN must be table1, presets or lines 'NAME SEEDS SPEC PRESET'; got '$PLAN'" >&2; exit 2 ;;
 esac
+plan() {  # the plan's lines, blank ones left out
+  grep -v '^[[:space:]]*$' <<< "$PLAN"
+}
 while read -r name seeds spec preset extra; do
-  if [ -n "$name" ] && { [ -z "$preset" ] || [ -n "$extra" ]; }; then
+  if [ -z "$preset" ] || [ -n "$extra" ]; then
     echo "PLAN: each line needs 4 fields (NAME SEEDS SPEC PRESET, PRESET - for none); got '$name $seeds $spec $preset $extra'" >&2
     exit 2
   fi
-done <<< "$PLAN"
+done < <(plan)
+if [ -z "$(plan)" ]; then echo "PLAN has no lines" >&2; exit 2; fi
 export KERAS_BACKEND=${KERAS_BACKEND:-jax}
 export JAX_DEFAULT_MATMUL_PRECISION=${JAX_DEFAULT_MATMUL_PRECISION-highest}
 export NVIDIA_TF32_OVERRIDE=${NVIDIA_TF32_OVERRIDE-0}
@@ -84,10 +88,6 @@ alive() {  # alive NAME: the sweep's process is running (not a zombie)
   local pid
   pid=$(cat "$runs/$1.pid" 2>/dev/null) || return 1
   [ -r "/proc/$pid/stat" ] && [ "$(cut -d' ' -f3 "/proc/$pid/stat")" != Z ]
-}
-
-plan() {  # the plan's lines, blank ones left out
-  grep -v '^[[:space:]]*$' <<< "$PLAN"
 }
 
 case $part in
