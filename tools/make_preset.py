@@ -50,10 +50,10 @@ def registry_description(name, unregistered=False):
     MODEL_PROTOCOL name whose MODEL the registry knows but has not listed as trained under
     PROTOCOL gets MODEL's description too (a preset made on another machine, e.g. a GPU's).
 
-    >>> registry_description("modcog84_dense_2500_neurogym-indegree") is None
+    >>> registry_description("modcog84_random_50x50_d10_neurogym-indegree") is None
     True
-    >>> registry_description("modcog84_dense_2500_neurogym-indegree", unregistered=True)
-    'dense RNN(2500), Mod-Cog 84 tasks, 10k steps'
+    >>> registry_description("modcog84_random_50x50_d10_neurogym-indegree", unregistered=True)
+    'random sparse, 2500 units, in-degree of d=10 (317), Mod-Cog 84 tasks, 10k steps'
     """
     from keras_lmrnn import protocols
     from keras_lmrnn.zoo.registry import MODELS, PRESETS

@@ -41,7 +41,7 @@ MODELS.update(PAPER_SCALE)
 TRAINED = {
     # the default protocol (keras_lmrnn.protocols.DEFAULT), listed first
     "neurogym-indegree": SMALL + ["modcog84_lmrnn_50x50_d6", "modcog84_lmrnn_50x50_d10", "modcog84_autapse_50x50",
-                          "modcog84_dense_676"],
+                          "modcog84_dense_676", "modcog84_dense_2500"],
     "lmrnn-v1": SMALL,
 }
 PRESETS = {f"{model}_{protocol}": MODELS[model] for protocol, trained in TRAINED.items() for model in trained}
