@@ -837,10 +837,11 @@ def _local_engine(folder, todo, backend, jobs, retries, progress, ray_address=No
             while pending and len(running) < jobs:
                 name, spec, seed, attempt = pending.popleft()
                 gpu = gpus.take()
-                process = _start_worker(folder, name, env if gpu is None else dict(env, CUDA_VISIBLE_DEVICES=gpu))
-                running[name] = (process, spec, seed, attempt, time.perf_counter(), gpu)
+                # The line first: once a worker can be seen, its start has been reported.
                 progress.line(f"start    {spec} seed {seed}" + (f" on GPU {gpu}" if gpu is not None else "")
                               + (f" (retry {attempt})" if attempt else ""))
+                process = _start_worker(folder, name, env if gpu is None else dict(env, CUDA_VISIBLE_DEVICES=gpu))
+                running[name] = (process, spec, seed, attempt, time.perf_counter(), gpu)
             time.sleep(0.5)
             for name, (process, spec, seed, attempt, began, gpu) in list(running.items()):
                 code = process.poll()
