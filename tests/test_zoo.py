@@ -501,6 +501,41 @@ def test_card_states_the_recorded_architecture(name):
     assert "None" not in card.split("## Training")[0]
 
 
+@pytest.mark.parametrize("name", PRESETS)
+def test_card_note_is_a_paragraph_of_its_own(name):
+    """A card's note (metadata.json "note": seeds, how the run was trained) stands after a blank
+    line, so Markdown does not run it into the weight counts' sentence."""
+    note = zoo.metadata(name).get("note")
+    if not note:
+        pytest.skip("no note")
+    card = (ROOT / "zoo" / "presets" / name / "README.md").read_text()
+    assert card.count(note) == 1 and "\n\n" + note.lstrip("\n") in card
+
+
+NOTED = [name for name in PRESETS if zoo.metadata(name).get("note")]
+
+
+@pytest.mark.skipif(not NOTED, reason="no preset has a card note")
+def test_amend_preset_note_replaces_the_note_and_rewrites_the_manifest(tmp_path):
+    amend = tool("amend_preset_note").amend
+    folder = copy_of(NOTED[0], tmp_path)
+    before = {path.name: path.read_bytes() for path in folder.iterdir()}
+    for bad in ("", "no newline at the end"):  # refused, nothing changed, no staging copy left
+        with pytest.raises(SystemExit):
+            amend(folder, bad)
+        assert {path.name: path.read_bytes() for path in folder.iterdir()} == before
+        assert [path.name for path in tmp_path.iterdir()] == [folder.name]
+    old = zoo.metadata(folder)["note"]
+    amend(folder, "**Seeds.** A new note.\n")
+    zoo.verify(folder)  # the manifest is true again
+    card = (folder / "README.md").read_text()
+    assert "\n\n**Seeds.** A new note.\n" in card and old not in card
+    assert zoo.metadata(folder)["note"] == "**Seeds.** A new note.\n"
+    changed = {path.name for path in folder.iterdir() if path.read_bytes() != before[path.name]}
+    assert changed == {"README.md", "metadata.json", "manifest.json"}
+    assert [path.name for path in tmp_path.iterdir()] == [folder.name]
+
+
 @pytest.mark.skipif(not PRESETS, reason="no presets")
 def test_rename_preset_changes_the_name_and_keeps_the_weights(tmp_path, backend):
     old = PRESETS[0]

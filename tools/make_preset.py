@@ -268,6 +268,7 @@ def card(meta, table):
     rows = "\n".join(
         f"| {r['task']} | {float(r['response_accuracy']):.3f} | {float(r['trial_accuracy']):.3f} |" for r in table
     )
+    note = "\n" + meta["note"] if meta.get("note") else ""  # a paragraph of its own
     return f"""# {meta['name']}
 
 {meta['description']}: `{meta['model']}` ({architecture(meta)}), {rnn_kind(meta)}
@@ -285,7 +286,7 @@ Code revision {meta['code_revision']}, Keras {meta['keras']} on {meta['backend']
 {protocol_text(meta)}
 
 Weights: {counts['total']} trainable, {counts['nonzero']} non-zero, {counts['recurrent_nonzero']} non-zero recurrent.{above_threshold(meta)}
-{meta.get('note', '')}
+{note}
 ## Performance
 
 From `{meta['metrics']['source']}`: mean response accuracy **{meta['metrics']['response_accuracy']:.3f}**,
