@@ -23,11 +23,11 @@ then fails its checksum.
 import argparse
 import json
 import pathlib
-import shutil
 import sys
-import tempfile
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tools"))
+from rename_preset import rewrite_preset  # noqa: E402
 
 
 def amended_card(card, old, new):
@@ -52,23 +52,13 @@ def amend(folder, note):
     meta = json.loads((folder / "metadata.json").read_text())
     if not meta.get("note"):
         raise SystemExit(f"{folder.name} has no card note to replace; tools/make_preset.py --note writes the first")
-    staging = pathlib.Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}-"))
-    try:
-        shutil.copytree(folder, staging, dirs_exist_ok=True)
+
+    def edit(staging):
         card = amended_card((staging / "README.md").read_text(), meta["note"], note)
-        meta["note"] = note
-        (staging / "metadata.json").write_text(json.dumps(meta, indent=2) + "\n")
+        (staging / "metadata.json").write_text(json.dumps({**meta, "note": note}, indent=2) + "\n")
         (staging / "README.md").write_text(card)
-        zoo.write_manifest(staging)
-        zoo.verify(staging)
-        backup = folder.with_name(staging.name + "-old")
-        folder.rename(backup)
-        staging.rename(folder)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    shutil.rmtree(backup)
-    return folder
+
+    return rewrite_preset(folder, folder, edit)
 
 
 def main():

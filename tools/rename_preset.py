@@ -58,21 +58,42 @@ def rename(presets, old, new):
     if target.exists():
         raise SystemExit(f"{target} exists already; not overwriting it")
     zoo.verify(source)
-    staging = pathlib.Path(tempfile.mkdtemp(dir=presets, prefix=f".{new}-"))
-    try:
-        shutil.copytree(source, staging, dirs_exist_ok=True)
+
+    def edit(staging):
         for name in TEXT_FILES:
             path = staging / name
             path.write_text(renamed_text(path.read_text(), old, new))
         if (staging / "feature_map.png").exists():
             redraw_feature_map(staging, new)
+
+    return rewrite_preset(source, target, edit)
+
+
+def rewrite_preset(source, target, edit):
+    """Puts at `target` (a new folder, or `source` itself) a copy of the preset `source` changed by
+    `edit(folder)`, with its manifest rewritten and verified. The copy is made and checked beside
+    `source` first, and `source` goes last: when `edit` or a check fails, nothing has changed."""
+    from keras_lmrnn import zoo
+
+    staging = pathlib.Path(tempfile.mkdtemp(dir=source.parent, prefix=f".{target.name}-"))
+    try:
+        shutil.copytree(source, staging, dirs_exist_ok=True)
+        edit(staging)
         zoo.write_manifest(staging)
         zoo.verify(staging)
-        staging.rename(target)
+        old = source.with_name(staging.name + "-old") if target == source else source
+        if old != source:
+            source.rename(old)
+        try:
+            staging.rename(target)
+        except BaseException:
+            if old != source:
+                old.rename(source)
+            raise
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    shutil.rmtree(source)
+    shutil.rmtree(old)
     return target
 
 
