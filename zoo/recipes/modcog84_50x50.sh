@@ -10,8 +10,10 @@
 # MODEL names entries of the table below (default: all, in order). Each model
 # is one 10,000-step run that must finish on the machine it starts on; on a
 # 2-core CPU under JAX d=6 took 54 min (2026-12-05), d=10 1.5-3.0 hours
-# (0.54-1.08 s per step) and dense(2500) 3.2-4.2 hours (1.15-1.51 s per step),
-# the L1 model (a dense(2500) with a penalty) not timed (docs/paper_scale); on one
+# (0.54-1.08 s per step), dense(2500) 3.2-4.2 hours (1.15-1.51 s per step) and
+# random sparse d=10 about as long as dense (1.03-1.33 s per step: no tiles fit a
+# random mask), the L1 model (a dense(2500) with a penalty) not timed
+# (docs/paper_scale); on one
 # GPU minutes (docs/gpu/README.md).
 # Environment: STEPS (default 10000), EVAL_EVERY (1000), TRIALS (64 evaluation
 # trials per task), MAKE_PRESETS (1: write zoo/presets/MODEL_PROTOCOL),
