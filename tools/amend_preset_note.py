@@ -49,7 +49,7 @@ def amend(folder, note):
     if not note.endswith("\n"):
         raise SystemExit("the new note does not end in a newline (make_preset's notes do; add one)")
     zoo.verify(folder)
-    meta = json.loads((folder / "metadata.json").read_text())
+    meta = zoo.metadata(folder)
     if not meta.get("note"):
         raise SystemExit(f"{folder.name} has no card note to replace; tools/make_preset.py --note writes the first")
 

@@ -81,19 +81,19 @@ def rewrite_preset(source, target, edit):
         edit(staging)
         zoo.write_manifest(staging)
         zoo.verify(staging)
-        old = source.with_name(staging.name + "-old") if target == source else source
-        if old != source:
-            source.rename(old)
+        backup = source.with_name(staging.name + "-old") if target == source else None  # in place
+        if backup:
+            source.rename(backup)
         try:
             staging.rename(target)
         except BaseException:
-            if old != source:
-                old.rename(source)
+            if backup:
+                backup.rename(source)
             raise
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    shutil.rmtree(old)
+    shutil.rmtree(backup or source)
     return target
 
 
